@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Creates the Secrets the suite reads (never stored in git), with random values, in NAMESPACE.
+#
+#   deploy/k8s/create-secrets.sh talent-suite-dev postgres             # dev overlay (StatefulSet)
+#   deploy/k8s/create-secrets.sh talent-suite suite-db-rw require      # prod overlay (CloudNativePG)
+#
+# Arguments: NAMESPACE DB_HOST [SSLMODE]. Set JWT_KEY to the HS256 secret (or the PEM public key
+# for RS256/EdDSA, with *_JWT_ALGORITHM changed in the ConfigMaps) of your token issuer; without
+# it a random key is generated. Existing Secrets are left alone (a role's password must keep
+# matching its database URL), so the script is safe to re-run.
+set -euo pipefail
+
+namespace=${1:?usage: create-secrets.sh NAMESPACE DB_HOST [SSLMODE]}
+db_host=${2:?usage: create-secrets.sh NAMESPACE DB_HOST [SSLMODE]}
+sslmode=${3:-prefer}
+database=suite
+
+random() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+exists() { kubectl -n "$namespace" get secret "$1" >/dev/null 2>&1; }
+
+jwt_key=${JWT_KEY:-$(random)}
+
+if [[ $db_host == postgres ]] && ! exists postgres-superuser; then
+  kubectl -n "$namespace" create secret generic postgres-superuser --from-literal=password="$(random)"
+fi
+
+for service in talent competition; do
+  if exists "$service-db-credentials" || exists "$service-secrets"; then
+    echo "Secrets of $service exist in $namespace: left unchanged"
+    continue
+  fi
+  password=$(random)
+  # The role's credentials: read by the dev init script and by CloudNativePG's managed roles.
+  kubectl -n "$namespace" create secret generic "$service-db-credentials" \
+    --type=kubernetes.io/basic-auth --from-literal=username="$service" --from-literal=password="$password"
+  extra=()
+  if [[ $service == talent ]]; then
+    extra=(--from-literal=pii-hash-key="$(random)")
+  fi
+  kubectl -n "$namespace" create secret generic "$service-secrets" \
+    --from-literal=database-url="postgresql://$service:$password@$db_host:5432/$database?sslmode=$sslmode" \
+    --from-literal=jwt-key="$jwt_key" \
+    --from-literal=page-token-secret="$(random)" \
+    "${extra[@]}"
+done

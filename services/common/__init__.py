@@ -1,0 +1,1 @@
+"""Platform code shared by every service: settings, database, server bootstrap, errors, auth."""

@@ -1,0 +1,63 @@
+"""Conversions every servicer needs: enums by name, resource names, timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from services.common.errors import ViolationCollector
+
+E = TypeVar("E", bound=Enum)
+
+
+def enum_from_proto(
+    proto_enum: Any,
+    value: int,
+    domain_enum: type[E],
+    prefix: str,
+    path: str,
+    violations: ViolationCollector,
+    *,
+    required: bool = True,
+) -> E | None:
+    """``STAGE_SCOUTED`` → ``Stage.SCOUTED``; unspecified or unknown values become violations."""
+    if value == 0:
+        if required:
+            violations.add(path, "is required")
+        return None
+    try:
+        name = proto_enum.Name(value)
+        return domain_enum[name.removeprefix(prefix)]
+    except (ValueError, KeyError):
+        violations.add(path, f"unknown value {value}")
+        return None
+
+
+def enum_to_proto(proto_enum: Any, value: Enum | None, prefix: str) -> Any:
+    """Typed Any: the generated stubs type enum fields as their wrapper class, not as int."""
+    if value is None:
+        return 0
+    return proto_enum.Value(prefix + str(value.value))
+
+
+def resource_id(name: str, collection: str, path: str, violations: ViolationCollector) -> str:
+    """``candidates/abc`` → ``abc``; anything else is a violation on ``path``."""
+    prefix = f"{collection}/"
+    if not name.startswith(prefix) or "/" in name[len(prefix) :] or len(name) == len(prefix):
+        violations.add(path, f"must be a resource name like {collection}/{{id}}")
+        return ""
+    if len(name) > 200:
+        violations.add(path, "is too long")
+        return ""
+    return name[len(prefix) :]
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp

@@ -1,0 +1,84 @@
+"""The asyncpg pool of a service and its migrations.
+
+Each service owns one PostgreSQL schema. Migrations are plain SQL files applied at start-up in one
+transaction under a transaction-level advisory lock, so replicas starting together apply them once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+# The platform's own tables (idempotency keys) live in every service schema, applied first.
+PLATFORM_MIGRATIONS = "services.common.migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    sql: str
+
+
+def migrations_in(package: str, prefix: str) -> list[Migration]:
+    folder = resources.files(package)
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [Migration(f"{prefix}{f.name.removesuffix('.sql')}", f.read_text(encoding="utf-8")) for f in files]
+
+
+async def migrate(connection: asyncpg.Connection, schema: str, package: str) -> list[str]:
+    """Apply pending migrations of ``package`` to ``schema``; return the versions applied now."""
+    pending = migrations_in(PLATFORM_MIGRATIONS, "platform/") + migrations_in(package, "")
+    applied_now: list[str] = []
+    async with connection.transaction():
+        # hashtext keeps the lock key stable across processes and specific to the schema.
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrations:{schema}")
+        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await connection.execute(
+            f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations ('
+            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await connection.fetch(f'SELECT version FROM "{schema}".schema_migrations')}
+        await connection.execute(f'SET LOCAL search_path TO "{schema}"')
+        for migration in pending:
+            if migration.version in done:
+                continue
+            await connection.execute(migration.sql)
+            await connection.execute(
+                f'INSERT INTO "{schema}".schema_migrations (version) VALUES ($1)', migration.version
+            )
+            applied_now.append(migration.version)
+    if applied_now:
+        log.info("applied migrations", extra={"fields": {"schema": schema, "versions": applied_now}})
+    return applied_now
+
+
+async def create_pool(url: str, schema: str, *, min_size: int, max_size: int, command_timeout: float) -> asyncpg.Pool:
+    async def init(connection: asyncpg.Connection) -> None:
+        # JSON columns come back as Python objects.
+        await connection.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
+
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=command_timeout,
+        server_settings={"search_path": schema, "application_name": schema},
+        init=init,
+    )
+    assert pool is not None
+    return pool
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_loads(value: str) -> Any:
+    return json.loads(value)

@@ -1,0 +1,38 @@
+"""The one place where domain and store errors become gRPC statuses with google.rpc details."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from services.common.errors import DomainError
+
+INTERNAL_MESSAGE = "internal error; the server logged the details"
+
+
+def to_status(error: DomainError, domain: str) -> grpc.Status:
+    details: list[any_pb2.Any] = []
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=dict(error.metadata)))
+    details.append(info)
+    if error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad_request)
+        details.append(packed)
+    status = status_pb2.Status(code=error.code.value, message=error.message, details=details)
+    return rpc_status.to_status(status)
+
+
+def internal_status(domain: str) -> grpc.Status:
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))
+    status = status_pb2.Status(code=code_pb2.INTERNAL, message=INTERNAL_MESSAGE, details=[info])
+    return rpc_status.to_status(status)

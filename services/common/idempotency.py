@@ -1,0 +1,76 @@
+"""Request-id idempotency (AIP-155) for creates and state changes.
+
+The key is claimed in the same transaction as the write, so a retry — even one racing the first
+call — either waits for the first call's commit and returns its stored response, or finds no key
+because the first call rolled back, and then does the work itself.
+
+The same request_id with a different request is INVALID_ARGUMENT (reason REQUEST_ID_REUSED): the
+client sent a bad request, not a duplicate of an existing resource.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+from google.protobuf.message import Message
+
+from services.common.errors import invalid_field
+
+ResponseT = TypeVar("ResponseT", bound=Message)
+
+MAX_REQUEST_ID_LENGTH = 128
+
+
+def request_hash(request: Message) -> bytes:
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("request_id")
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
+
+
+async def run_once(
+    pool: asyncpg.Pool,
+    *,
+    scope: str,
+    request: Message,
+    response_type: type[ResponseT],
+    work: Callable[[asyncpg.Connection], Awaitable[ResponseT]],
+) -> ResponseT:
+    """Run ``work`` in a transaction, at most once per (scope, request.request_id)."""
+    request_id: str = getattr(request, "request_id", "")
+    if len(request_id) > MAX_REQUEST_ID_LENGTH:
+        raise invalid_field("request_id", f"must be at most {MAX_REQUEST_ID_LENGTH} characters")
+    async with pool.acquire() as connection, connection.transaction():
+        if not request_id:
+            return await work(connection)
+        digest = request_hash(request)
+        claimed = await connection.fetchval(
+            "INSERT INTO idempotency_keys (scope, request_id, request_hash) VALUES ($1, $2, $3)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            scope,
+            request_id,
+            digest,
+        )
+        if not claimed:
+            row = await connection.fetchrow(
+                "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND request_id = $2",
+                scope,
+                request_id,
+            )
+            assert row is not None
+            if bytes(row["request_hash"]) != digest:
+                raise invalid_field(
+                    "request_id", "was already used for a different request", reason="REQUEST_ID_REUSED"
+                )
+            return response_type.FromString(row["response"])
+        response = await work(connection)
+        await connection.execute(
+            "UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND request_id = $2",
+            scope,
+            request_id,
+            response.SerializeToString(deterministic=True),
+        )
+        return response

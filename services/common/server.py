@@ -1,0 +1,226 @@
+"""Server bootstrap shared by the services: database and migrations, grpc.aio server with health,
+reflection and interceptors, the metrics endpoint, and graceful shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+
+from services.common.auth import TokenVerifier
+from services.common.db import create_pool, migrate
+from services.common.embedded_pg import EmbeddedPostgres
+from services.common.interceptors import AuthInterceptor, ErrorInterceptor, ObservabilityInterceptor
+from services.common.logs import configure_logging
+from services.common.metrics import BusinessCollector, GrpcServerMetrics, MetricsEndpoint, ReadFamilies
+from services.common.pagination import PageTokens
+from services.common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Platform:
+    """What a servicer gets from the platform."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    page_tokens: PageTokens
+
+
+@dataclass
+class ServiceDefinition:
+    """How to mount one service on the platform."""
+
+    full_name: str  # e.g. "talent.v1.TalentService"
+    migrations_package: str
+    # Registers the servicer on the server and returns the reader of its business gauges, if any.
+    mount: Callable[[aio.Server, Platform], ReadFamilies | None]
+    business_up_metric: str = ""
+
+
+async def database_url(settings: ServiceSettings) -> str:
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    if settings.environment == "prod":
+        raise SystemExit(f"invalid setting {settings.service_name.upper()}_DATABASE_URL: required in prod")
+    embedded = EmbeddedPostgres(settings.data_dir, port=None)
+    await asyncio.to_thread(embedded.start)
+    print(f"embedded PostgreSQL at {embedded.pgdata} on {embedded.url}", file=sys.stderr)
+    return embedded.url
+
+
+class RunningService:
+    """A started service: its ports, and a graceful stop."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        definition: ServiceDefinition,
+        server: aio.Server,
+        health: HealthServicer,
+        pool: asyncpg.Pool,
+        metrics: MetricsEndpoint,
+        grpc_port: int,
+    ) -> None:
+        self.settings = settings
+        self.definition = definition
+        self.server = server
+        self.health = health
+        self.pool = pool
+        self.metrics = metrics
+        self.grpc_port = grpc_port
+        self.metrics_port = metrics.port
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start_watching(self) -> None:
+        """Report the first health status before serving, then keep it current in the background."""
+        await self._check_database(None)
+        self._watcher = asyncio.create_task(self._watch_database())
+
+    async def _set_health(self, status: int) -> None:
+        for name in ("", self.definition.full_name):
+            await self.health.set(name, status)
+
+    async def _check_database(self, current: int | None) -> int:
+        """SERVING while PostgreSQL answers, NOT_SERVING while it does not."""
+        try:
+            await asyncio.wait_for(self.pool.fetchval("SELECT 1"), timeout=self.settings.health_check_interval_seconds)
+            status: int = health_pb2.HealthCheckResponse.SERVING
+        except Exception:
+            status = health_pb2.HealthCheckResponse.NOT_SERVING
+        if status != current:
+            if current is not None:
+                log.warning("database health changed", extra={"fields": {"status": status}})
+            await self._set_health(status)
+        return status
+
+    async def _watch_database(self) -> None:
+        current: int | None = None
+        while True:
+            current = await self._check_database(current)
+            await asyncio.sleep(self.settings.health_check_interval_seconds)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Health → NOT_SERVING first, so load balancers stop sending; then let in-flight RPCs
+        finish within the grace period; then close the pool and the metrics endpoint."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        await self.pool.close()
+        self.metrics.close()
+
+
+async def start_service(settings: ServiceSettings, definition: ServiceDefinition) -> RunningService:
+    url = await database_url(settings)
+    schema = settings.service_name
+    async with _connect(url) as connection:
+        await migrate(connection, schema, definition.migrations_package)
+    pool = await create_pool(
+        url,
+        schema,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        command_timeout=settings.db_command_timeout_seconds,
+    )
+    registry = CollectorRegistry()
+    for collector in (ProcessCollector, PlatformCollector, GCCollector):
+        collector(registry=registry)
+    verifier = TokenVerifier(settings.jwt_key.get_secret_value(), settings.jwt_algorithm)
+    server = aio.server(
+        interceptors=[
+            ObservabilityInterceptor(GrpcServerMetrics(registry)),
+            ErrorInterceptor(settings.service_name),
+            AuthInterceptor(verifier),
+        ],
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+    )
+    platform = Platform(settings, pool, PageTokens(settings.page_token_secret.get_secret_value().encode()))
+    read_business = definition.mount(server, platform)
+    if read_business is not None:
+        registry.register(
+            BusinessCollector(
+                asyncio.get_running_loop(),
+                read_business,
+                definition.business_up_metric,
+                settings.metrics_cache_seconds,
+            )
+        )
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        [
+            definition.full_name,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    metrics = MetricsEndpoint(registry, settings.metrics_port)
+    running = RunningService(settings, definition, server, health, pool, metrics, port)
+    await running.start_watching()
+    await server.start()
+    log.info(
+        "serving",
+        extra={"fields": {"grpc_port": port, "metrics_port": metrics.port, "service": definition.full_name}},
+    )
+    return running
+
+
+@contextlib.asynccontextmanager
+async def _connect(url: str):  # type: ignore[no-untyped-def]
+    connection = await asyncpg.connect(url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def migrate_only(settings: ServiceSettings, definition: ServiceDefinition) -> None:
+    url = await database_url(settings)
+    async with _connect(url) as connection:
+        applied = await migrate(connection, settings.service_name, definition.migrations_package)
+    print(f"{settings.service_name}: applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
+
+
+async def serve(settings: ServiceSettings, definition: ServiceDefinition) -> None:
+    running = await start_service(settings, definition)
+    print(
+        f"{settings.service_name}: gRPC on port {running.grpc_port}, metrics on "
+        f"http://127.0.0.1:{running.metrics_port}/metrics",
+        file=sys.stderr,
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("shutting down", extra={"fields": {"grace_seconds": settings.shutdown_grace_seconds}})
+    await running.stop()
+
+
+def main(settings: ServiceSettings, definition: ServiceDefinition, argv: list[str]) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+    command = argv[0] if argv else "serve"
+    if command == "serve":
+        asyncio.run(serve(settings, definition))
+    elif command == "migrate":
+        asyncio.run(migrate_only(settings, definition))
+    else:
+        raise SystemExit(f"usage: python -m services.{settings.service_name} [serve|migrate]")

@@ -1,0 +1,1 @@
+"""The competition service: contests, rounds, judging, awards and landing."""

@@ -1,0 +1,282 @@
+"""Ranking, advancement, rank robustness and the leaderboard digest of a round. Pure, thread-safe."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from services.common.errors import ViolationCollector
+from services.competition.domain.scoring import (
+    MIN_SHEETS_TO_TRIM,
+    AggregationMethod,
+    Criterion,
+    EntryAggregate,
+    FloatArray,
+    IntArray,
+    Sheet,
+    SheetTable,
+    aggregate,
+)
+
+DEFAULT_RESAMPLES = 1000
+DEFAULT_SEED = 20240101
+_RESAMPLE_CHUNK = 128
+"""Resamples drawn per vectorised batch: bounds memory at chunk × entries × max sheets floats."""
+_CENT = Decimal("0.01")
+_DIGEST_VERSION = 1
+
+SortKey = tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class AdvancementRule:
+    """Who advances: the top ``top_n`` ranks, or every entry scoring at least ``threshold`` — exactly one.
+
+    Construction raises INVALID_ARGUMENT naming ``advancement.top_n`` / ``advancement.threshold``.
+    """
+
+    top_n: int | None = None
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        found = ViolationCollector()
+        if (self.top_n is None) == (self.threshold is None):
+            found.add("advancement", "set exactly one of top_n and threshold")
+        if self.top_n is not None:
+            # bool is an int subclass; True as "top 1" would be a caller bug, not an intent.
+            found.check(
+                isinstance(self.top_n, int) and not isinstance(self.top_n, bool) and self.top_n >= 0,
+                "advancement.top_n",
+                "must be an integer >= 0",
+            )
+        if self.threshold is not None:
+            found.check(math.isfinite(self.threshold), "advancement.threshold", "must be a finite number")
+        found.raise_if_any("INVALID_ADVANCEMENT_RULE")
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    rank: int
+    entry_id: str
+    score: float
+    """Unrounded: the ordering and the cut use this value."""
+    display_score: Decimal
+    """``score`` rounded half-up to 2 decimals from its shortest repr (85.125 → 85.13)."""
+    sheet_count: int
+    spread: float
+
+
+def display_score(score: float) -> Decimal:
+    # repr is the shortest decimal that round-trips, i.e. what a person reads as the score, so a
+    # score printed as 85.125 rounds to 85.13 although its binary value may sit a hair below.
+    return Decimal(repr(score)).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def tie_break_order(criteria: Sequence[Criterion]) -> list[str]:
+    """Criterion names in tie-break order: weight descending, then name."""
+    return [c.name for c in sorted(criteria, key=lambda c: (-c.weight, c.name))]
+
+
+def _sort_key(score: float, criterion_means: Mapping[str, float], sheet_count: int, order: Sequence[str]) -> SortKey:
+    # Larger is better on every component; an entry lacking a criterion loses that tie-break.
+    return (score, *(criterion_means.get(name, -math.inf) for name in order), float(sheet_count))
+
+
+def rank(aggregates: Mapping[str, EntryAggregate], criteria: Sequence[Criterion]) -> list[RankedEntry]:
+    """Order by unrounded score descending; ties broken by the mean on the highest-weight criterion,
+    then the next (equal weights in name order), then more sheets. Entries equal on all of these share
+    a rank (competition ranking 1, 1, 3) and are listed by entry_id."""
+    order = tie_break_order(criteria)
+    keyed = sorted(
+        ((_sort_key(a.score, a.criterion_means, a.sheet_count, order), a) for a in aggregates.values()),
+        key=lambda pair: (tuple(-x for x in pair[0]), pair[1].entry_id),
+    )
+    ranked: list[RankedEntry] = []
+    previous: SortKey | None = None
+    current_rank = 0
+    for position, (key, agg) in enumerate(keyed, start=1):
+        if key != previous:
+            current_rank = position
+            previous = key
+        ranked.append(
+            RankedEntry(
+                rank=current_rank,
+                entry_id=agg.entry_id,
+                score=agg.score,
+                display_score=display_score(agg.score),
+                sheet_count=agg.sheet_count,
+                spread=agg.spread,
+            )
+        )
+    return ranked
+
+
+def advancing(ranked: Iterable[RankedEntry], rule: AdvancementRule) -> set[str]:
+    """Entries that advance. Top N takes every entry whose rank is <= N, so entries sharing the rank at
+    the cut all advance (the cut may admit more than N; dropping one of them would need an arbitrary
+    choice). A threshold compares the unrounded score: score >= threshold."""
+    if rule.top_n is not None:
+        return {r.entry_id for r in ranked if r.rank <= rule.top_n}
+    assert rule.threshold is not None
+    return {r.entry_id for r in ranked if r.score >= rule.threshold}
+
+
+def robustness(
+    sheets: Iterable[Sheet],
+    criteria: Sequence[Criterion],
+    method: AggregationMethod | str,
+    rule: AdvancementRule,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, float]:
+    """Probability that each entry is within the cut when its judges are resampled.
+
+    Each bootstrap resample draws, for every entry independently, as many sheets as it has, with
+    replacement from its own sheets; the entry is re-aggregated by ``method``, the round re-ranked
+    (with the same tie-breaks as :func:`rank`, on the resampled sheets' criterion means) and the cut
+    re-applied. Deterministic for a given seed (numpy ``default_rng``), input and resample count.
+
+    Approximation for ZSCORE: each sheet's standardised contribution (see
+    :func:`~services.competition.domain.scoring.aggregate`) is computed once from the full round and
+    those contributions are resampled; the judges' means and spreads are not re-estimated per resample.
+    This keeps a sheet tied to its judge's scale and lets every resample be vectorised.
+    """
+    if resamples < 1:
+        raise ValueError("resamples must be at least 1")
+    method = AggregationMethod(method)
+    table = SheetTable.build(sheets)
+    entries = len(table.entry_ids)
+    if entries == 0:
+        return {}
+    values = table.standardised() if method is AggregationMethod.ZSCORE else table.scores
+    counts = table.counts
+    widest = int(counts.max())
+    slot = np.arange(widest)
+    valid = slot[None, :] < counts[:, None]
+    if method is AggregationMethod.TRIMMED_MEAN:
+        trims = counts >= MIN_SHEETS_TO_TRIM
+        kept = valid & (~trims[:, None] | ((slot[None, :] > 0) & (slot[None, :] < counts[:, None] - 1)))
+    else:
+        kept = valid
+    divisor = kept.sum(axis=1).astype(np.float64)
+    order = tie_break_order(criteria)
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(entries, dtype=np.int64)
+    for done in range(0, resamples, _RESAMPLE_CHUNK):
+        batch = min(_RESAMPLE_CHUNK, resamples - done)
+        local = np.floor(rng.random((batch, entries, widest)) * counts[None, :, None]).astype(np.intp)
+        drawn = table.starts[None, :, None] + np.minimum(local, counts[None, :, None] - 1)
+        # Sorting puts padding (+inf) last and makes equal multisets sum in the same order, so entries
+        # that drew the same scores tie exactly instead of by rounding noise.
+        drawn_values = np.where(valid[None], values[drawn], np.inf)
+        drawn_values.sort(axis=2)
+        scores = np.where(kept[None], drawn_values, 0.0).sum(axis=2) / divisor[None]
+        within = _within_cut(scores, rule, table, drawn, order)
+        hits += within.sum(axis=0)
+    return {entry_id: float(hits[i] / resamples) for i, entry_id in enumerate(table.entry_ids)}
+
+
+def _within_cut(
+    scores: FloatArray, rule: AdvancementRule, table: SheetTable, drawn: IntArray, order: Sequence[str]
+) -> npt.NDArray[np.bool_]:
+    """(resamples, entries) mask of entries within the cut, ranking exactly as :func:`advancing`."""
+    if rule.threshold is not None:
+        at_least: npt.NDArray[np.bool_] = scores >= rule.threshold
+        return at_least
+    assert rule.top_n is not None
+    batch, entries = scores.shape
+    top_n = rule.top_n
+    if top_n == 0:
+        return np.zeros((batch, entries), dtype=np.bool_)
+    if top_n >= entries:
+        return np.ones((batch, entries), dtype=np.bool_)
+    cut = -np.partition(-scores, top_n - 1, axis=1)[:, top_n - 1]
+    above = scores > cut[:, None]
+    at_cut = scores == cut[:, None]
+    n_above = above.sum(axis=1)
+    straddles = n_above + at_cut.sum(axis=1) > top_n
+    within: npt.NDArray[np.bool_] = above | (at_cut & ~straddles[:, None])
+    # A tie on score across the cut is rare with real data: settle it in Python with the tie-breaks.
+    for resample in np.flatnonzero(straddles):
+        tied = np.flatnonzero(at_cut[resample])
+        keys = {int(e): _resampled_key(table, drawn[resample, e], int(e), order) for e in tied}
+        slots = int(top_n - n_above[resample])
+        for entry, key in keys.items():
+            better = sum(1 for other in keys.values() if other > key)
+            within[resample, entry] = better < slots
+    return within
+
+
+def _resampled_key(table: SheetTable, drawn: IntArray, entry: int, order: Sequence[str]) -> SortKey:
+    count = int(table.counts[entry])
+    rows = table.criterion_values[drawn[:count]]
+    means: dict[str, float] = {}
+    for column, name in enumerate(table.criterion_names):
+        present = rows[:, column][~np.isnan(rows[:, column])]
+        if present.size:
+            means[name] = float(present.sum() / present.size)
+    # Score is equal within the tied group by construction, so only the tie-break components matter.
+    return _sort_key(0.0, means, count, order)
+
+
+def method_sensitivity(sheets: Iterable[Sheet], criteria: Sequence[Criterion], rule: AdvancementRule) -> set[str]:
+    """Entries whose advancement is not the same under MEAN, TRIMMED_MEAN and ZSCORE."""
+    sheet_list = list(sheets)
+    outcomes = [advancing(rank(aggregate(sheet_list, method), criteria), rule) for method in AggregationMethod]
+    everywhere = outcomes[0].intersection(*outcomes[1:])
+    return outcomes[0].union(*outcomes[1:]) - everywhere
+
+
+JsonScalar = str | int | float | bool | Decimal | None
+
+
+def _canonical_value(value: JsonScalar) -> str | int | bool | None:
+    # Floats as their repr (shortest round-trip text) and Decimals as text, so the JSON is the same
+    # on every platform and json's own float formatting never enters the digest.
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def leaderboard_row(entry: RankedEntry) -> dict[str, JsonScalar]:
+    return {
+        "rank": entry.rank,
+        "entry_id": entry.entry_id,
+        "score": entry.score,
+        "display_score": entry.display_score,
+        "sheet_count": entry.sheet_count,
+        "spread": entry.spread,
+    }
+
+
+def leaderboard_digest(rows: Iterable[RankedEntry | Mapping[str, JsonScalar]]) -> str:
+    """SHA-256 hex of a canonical JSON of the rows, in the given (leaderboard) order.
+
+    Rows are :class:`RankedEntry` or flat mappings (so a snapshot may add columns such as robustness
+    or the method flag); keys are sorted, floats written as ``repr`` of the unrounded value, Decimals
+    as their text, no whitespace, UTF-8.
+    """
+    canonical = [
+        {
+            key: _canonical_value(value)
+            for key, value in (leaderboard_row(row) if isinstance(row, RankedEntry) else row).items()
+        }
+        for row in rows
+    ]
+    text = json.dumps(
+        {"version": _DIGEST_VERSION, "rows": canonical},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

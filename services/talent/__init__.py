@@ -1,0 +1,1 @@
+"""The talent service: candidates, applications through programme stages, yearly targets."""

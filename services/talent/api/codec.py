@@ -1,0 +1,155 @@
+"""talent.v1 messages ↔ domain models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protos.talent.v1 import talent_pb2 as pb
+from services.common.codec import enum_from_proto, enum_to_proto, timestamp
+from services.common.errors import ViolationCollector
+from services.talent.domain import pii
+from services.talent.domain.models import (
+    Application,
+    ApplicationEvent,
+    Candidate,
+    CandidateFields,
+    CandidateKind,
+    Domain,
+    Origin,
+    Programme,
+    ProgrammeLevel,
+    Stage,
+    TeamMember,
+    Tier,
+)
+from services.talent.domain.targets import TargetProgress
+
+
+def stage_from_proto(value: int, path: str, violations: ViolationCollector, required: bool = True) -> Stage | None:
+    return enum_from_proto(pb.Stage, value, Stage, "STAGE_", path, violations, required=required)
+
+
+def stage_to_proto(stage: Stage | None) -> Any:
+    return enum_to_proto(pb.Stage, stage, "STAGE_")
+
+
+def _member(message: pb.TeamMember) -> TeamMember:
+    return TeamMember(display_name=message.display_name.strip(), role=message.role.strip())
+
+
+def candidate_fields(
+    message: pb.Candidate, violations: ViolationCollector, prefix: str = "candidate"
+) -> CandidateFields:
+    """The settable fields of ``message``, normalised. A missing or unknown enum is recorded in
+    ``violations`` and stands in as a placeholder, so that the other fields are still checked."""
+    kind = enum_from_proto(
+        pb.CandidateKind, message.kind, CandidateKind, "CANDIDATE_KIND_", f"{prefix}.kind", violations
+    )
+    domain = enum_from_proto(pb.Domain, message.domain, Domain, "DOMAIN_", f"{prefix}.domain", violations)
+    origin = enum_from_proto(pb.Origin, message.origin, Origin, "ORIGIN_", f"{prefix}.origin", violations)
+    tier = enum_from_proto(pb.Tier, message.tier, Tier, "TIER_", f"{prefix}.tier", violations, required=False)
+    return CandidateFields(
+        kind=kind or CandidateKind.INDIVIDUAL,
+        display_name=message.display_name.strip(),
+        domain=domain or Domain.OTHER,
+        origin=origin or Origin.DOMESTIC,
+        tier=tier,
+        employer=message.employer.strip(),
+        birth_year=message.birth_year or None,
+        email=pii.normalise_email(message.contact.email) if message.contact.email else None,
+        phone=pii.normalise_phone(message.contact.phone) if message.contact.phone else None,
+        leader=_member(message.leader) if message.HasField("leader") else None,
+        members=tuple(_member(m) for m in message.members),
+    )
+
+
+def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:
+    email = candidate.email or ""
+    phone = candidate.phone or ""
+    if mask_pii:
+        email = pii.mask_email(email) if email else ""
+        phone = pii.mask_phone(phone) if phone else ""
+    message = pb.Candidate(
+        name=f"candidates/{candidate.id}",
+        kind=enum_to_proto(pb.CandidateKind, candidate.kind, "CANDIDATE_KIND_"),
+        display_name=candidate.display_name,
+        domain=enum_to_proto(pb.Domain, candidate.domain, "DOMAIN_"),
+        origin=enum_to_proto(pb.Origin, candidate.origin, "ORIGIN_"),
+        tier=enum_to_proto(pb.Tier, candidate.tier, "TIER_"),
+        employer=candidate.employer,
+        birth_year=candidate.birth_year or 0,
+        contact=pb.Contact(email=email, phone=phone),
+        identity_document_last4=candidate.document_last4 or "",
+        members=[pb.TeamMember(display_name=m.display_name, role=m.role) for m in candidate.members],
+        create_time=timestamp(candidate.create_time),
+        update_time=timestamp(candidate.update_time),
+        delete_time=timestamp(candidate.delete_time),
+        anonymized=candidate.anonymized,
+        etag=etag(candidate.id, candidate.version),
+    )
+    if candidate.leader is not None:
+        message.leader.CopyFrom(pb.TeamMember(display_name=candidate.leader.display_name, role=candidate.leader.role))
+    return message
+
+
+def etag(resource_id: str, version: int) -> str:
+    """Opaque to clients; derived from the row version so that any write changes it."""
+    return f'"{resource_id[:8]}-{version}"'
+
+
+def programme_to_proto(programme: Programme) -> pb.Programme:
+    return pb.Programme(
+        name=f"programmes/{programme.id}",
+        level=enum_to_proto(pb.ProgrammeLevel, programme.level, "PROGRAMME_LEVEL_"),
+        kind=enum_to_proto(pb.CandidateKind, programme.kind, "CANDIDATE_KIND_"),
+        title_zh=programme.title_zh,
+        title_en=programme.title_en,
+        active_years=list(programme.active_years),
+    )
+
+
+def level_from_proto(value: int, violations: ViolationCollector) -> ProgrammeLevel | None:
+    return enum_from_proto(
+        pb.ProgrammeLevel, value, ProgrammeLevel, "PROGRAMME_LEVEL_", "level", violations, required=False
+    )
+
+
+def application_to_proto(application: Application) -> pb.Application:
+    return pb.Application(
+        name=f"applications/{application.id}",
+        candidate=f"candidates/{application.candidate_id}",
+        programme=f"programmes/{application.programme_id}",
+        year=application.year,
+        stage=stage_to_proto(application.stage),
+        create_time=timestamp(application.create_time),
+        update_time=timestamp(application.update_time),
+        etag=etag(application.id, application.version),
+    )
+
+
+def event_to_proto(event: ApplicationEvent) -> pb.ApplicationEvent:
+    return pb.ApplicationEvent(
+        from_stage=stage_to_proto(event.from_stage),
+        to_stage=stage_to_proto(event.to_stage),
+        actor=event.actor,
+        time=timestamp(event.time),
+        note=event.note,
+    )
+
+
+def progress_to_proto(item: TargetProgress) -> pb.TargetProgressItem:
+    target = item.target
+    return pb.TargetProgressItem(
+        target=f"targets/{target.id}",
+        slug=target.slug,
+        title_zh=target.title_zh,
+        title_en=target.title_en,
+        programmes=[f"programmes/{p}" for p in target.programme_ids],
+        required=target.required,
+        selected=item.selected,
+        open_stage_counts=[
+            pb.StageCount(stage=stage_to_proto(stage), count=count) for stage, count in item.open_stage_counts.items()
+        ],
+        forecast=item.forecast,
+        status=enum_to_proto(pb.TargetStatus, item.status, "TARGET_STATUS_"),
+    )

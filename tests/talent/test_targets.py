@@ -1,0 +1,86 @@
+"""GetTargetProgress on a database of its own, so that the counts are exactly this test's."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc import aio
+
+from protos.talent.v1 import talent_pb2 as pb
+from protos.talent.v1 import talent_pb2_grpc
+from services.talent.service import DEFINITION
+from services.talent.settings import TalentSettings
+from tests.support import auth, create_database, start
+from tests.talent.helpers import EDITOR, VIEWER, individual, team
+
+
+@pytest.fixture(scope="module")
+async def stub(postgres_url: str) -> AsyncIterator[Any]:
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url))
+    async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+        yield talent_pb2_grpc.TalentServiceStub(channel)
+    await running.stop(grace=0)
+
+
+async def application_at(stub: Any, programme: str, stage: Any, candidate: pb.Candidate | None = None) -> None:
+    created = await stub.CreateCandidate(
+        pb.CreateCandidateRequest(candidate=candidate or individual()), metadata=auth(*EDITOR)
+    )
+    order: list[Any] = [
+        pb.STAGE_SCOUTED,
+        pb.STAGE_RESERVED,
+        pb.STAGE_CULTIVATING,
+        pb.STAGE_APPLIED,
+        pb.STAGE_UNDER_REVIEW,
+    ]
+    application = await stub.CreateApplication(
+        pb.CreateApplicationRequest(application=pb.Application(candidate=created.name, programme=programme, year=2024)),
+        metadata=auth(*EDITOR),
+    )
+    path = order[: order.index(stage) + 1] if stage in order else [*order, stage]
+    for current, target in itertools.pairwise(path):
+        await stub.TransitionApplication(
+            pb.TransitionApplicationRequest(name=application.name, expected_stage=current, target_stage=target),
+            metadata=auth(*EDITOR),
+        )
+
+
+async def test_target_progress_counts_forecast_and_status(stub: Any) -> None:
+    empty = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+    assert [(t.slug, t.required, t.selected, t.status) for t in empty.targets] == [
+        ("city-teams", 1, 0, pb.TARGET_STATUS_AT_RISK),
+        ("leading-talents", 5, 0, pb.TARGET_STATUS_AT_RISK),
+        ("ouyue", 6, 0, pb.TARGET_STATUS_AT_RISK),
+    ]
+    # Leading talents: 4 selected over two programmes, 2 under review (0.65 each) → forecast 5.3.
+    for _ in range(2):
+        await application_at(stub, "programmes/national-leading", pb.STAGE_SELECTED)
+        await application_at(stub, "programmes/provincial-leading", pb.STAGE_SELECTED)
+        await application_at(stub, "programmes/provincial-leading", pb.STAGE_UNDER_REVIEW)
+    await application_at(stub, "programmes/national-leading", pb.STAGE_NOT_SELECTED)
+    # Ouyue: 1 applied (0.45) → at risk. City teams: 1 selected → met.
+    await application_at(stub, "programmes/ouyue", pb.STAGE_APPLIED)
+    await application_at(stub, "programmes/city-team", pb.STAGE_SELECTED, team())
+
+    progress = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+    by_slug = {t.slug: t for t in progress.targets}
+    leading = by_slug["leading-talents"]
+    assert leading.selected == 4
+    assert {c.stage: c.count for c in leading.open_stage_counts}[pb.STAGE_UNDER_REVIEW] == 2
+    assert leading.forecast == pytest.approx(4 + 2 * 0.65)
+    assert leading.status == pb.TARGET_STATUS_ON_TRACK
+    assert by_slug["ouyue"].forecast == pytest.approx(0.45)
+    assert by_slug["ouyue"].status == pb.TARGET_STATUS_AT_RISK
+    assert by_slug["city-teams"].status == pb.TARGET_STATUS_MET
+    assert progress.stage_probabilities["UNDER_REVIEW"] == pytest.approx(0.65)
+
+
+async def test_year_without_targets_is_empty_and_bad_year_is_invalid(stub: Any) -> None:
+    assert (await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2030), metadata=auth(*VIEWER))).targets == []
+    with pytest.raises(aio.AioRpcError) as raised:
+        await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=0), metadata=auth(*VIEWER))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
