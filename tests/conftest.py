@@ -48,3 +48,26 @@ def talent_stub(talent_channel: aio.Channel) -> Any:
     from protos.talent.v1 import talent_pb2_grpc
 
     return talent_pb2_grpc.TalentServiceStub(talent_channel)
+
+
+@pytest.fixture(scope="session")
+async def competition_service(postgres_url: str) -> AsyncIterator[RunningService]:
+    from services.competition.service import DEFINITION
+    from services.competition.settings import CompetitionSettings
+
+    running = await start(CompetitionSettings, DEFINITION, await create_database(postgres_url))
+    yield running
+    await running.stop(grace=0)
+
+
+@pytest.fixture(scope="session")
+async def competition_channel(competition_service: RunningService) -> AsyncIterator[aio.Channel]:
+    async with aio.insecure_channel(f"127.0.0.1:{competition_service.grpc_port}") as channel:
+        yield channel
+
+
+@pytest.fixture(scope="session")
+def competition_stub(competition_channel: aio.Channel) -> Any:
+    from protos.competition.v1 import competition_pb2_grpc
+
+    return competition_pb2_grpc.CompetitionServiceStub(competition_channel)

@@ -23,6 +23,7 @@ def _bin() -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgserver._commands import POSTGRES_BIN_PATH
+        from pgserver.utils import ensure_prefix_permissions, ensure_user_exists  # noqa: F401
     return Path(POSTGRES_BIN_PATH)
 
 

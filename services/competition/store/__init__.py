@@ -1,0 +1,1 @@
+"""PostgreSQL access for the competition service (asyncpg). Raises domain errors, never gRPC ones."""
