@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import pwd
 import socket
 import subprocess
 import warnings
@@ -23,8 +24,26 @@ def _bin() -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgserver._commands import POSTGRES_BIN_PATH
-        from pgserver.utils import ensure_prefix_permissions, ensure_user_exists  # noqa: F401
     return Path(POSTGRES_BIN_PATH)
+
+
+def _as_postgres_user() -> str | None:
+    """The unprivileged user PostgreSQL runs as when we are root (it refuses to run as root)."""
+    if os.geteuid() != 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver.utils import ensure_user_exists
+    ensure_user_exists(SYSTEM_USER)
+    return SYSTEM_USER
+
+
+def _open_path_to(path: Path) -> None:
+    """Let the PostgreSQL user traverse every parent of ``path``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver.utils import ensure_prefix_permissions
+    ensure_prefix_permissions(path)
 
 
 SUPERUSER = "postgres"
@@ -48,14 +67,13 @@ class EmbeddedPostgres:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
 
     def _run(self, tool: str, *args: str) -> None:
-        user = None
-        if os.geteuid() == 0:
-            from pgserver.utils import ensure_user_exists
-
-            ensure_user_exists(SYSTEM_USER)
-            user = SYSTEM_USER
         result = subprocess.run(
-            [str(_bin() / tool), *args], capture_output=True, text=True, user=user, timeout=90, check=False
+            [str(_bin() / tool), *args],
+            capture_output=True,
+            text=True,
+            user=_as_postgres_user(),
+            timeout=90,
+            check=False,
         )
         if result.returncode != 0:
             log = self.pgdata / "log"
@@ -70,14 +88,12 @@ class EmbeddedPostgres:
             yield
 
     def _prepare(self) -> None:
-        if os.geteuid() == 0:
-            from pgserver.utils import ensure_prefix_permissions, ensure_user_exists
-
-            entry = ensure_user_exists(SYSTEM_USER)
-            assert entry is not None
+        user = _as_postgres_user()
+        if user is not None:
             self.pgdata.mkdir(parents=True, exist_ok=True)
-            ensure_prefix_permissions(self.pgdata)
-            ensure_prefix_permissions(_bin())
+            _open_path_to(self.pgdata)
+            _open_path_to(_bin())
+            entry = pwd.getpwnam(user)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         if not (self.pgdata / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8", "-U", SUPERUSER)
@@ -119,10 +135,8 @@ class EmbeddedPostgres:
 
     def stop(self, mode: str = "fast") -> None:
         with self._lock():
-            if os.geteuid() == 0:
+            if _as_postgres_user() is not None:
                 # Parents may have been tightened since start (pytest does so to its temp dirs).
-                from pgserver.utils import ensure_prefix_permissions
-
-                ensure_prefix_permissions(self.pgdata)
+                _open_path_to(self.pgdata)
             if self.running_port() is not None:
                 self._run("pg_ctl", "-D", str(self.pgdata), "-m", mode, "-w", "stop")

@@ -1,0 +1,161 @@
+"""``make run``: the whole suite in the foreground on one machine.
+
+Starts the embedded PostgreSQL under ``.data/`` unless database URLs are configured, generates
+development secrets once (``.data/dev-secrets.env``), starts each service as its own process (as
+it runs in its own container in production), waits for their health checks, loads the demo on
+first start, prints where everything is, and on Ctrl-C stops it all cleanly. Data persists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.auth import mint_token
+from services.common.embedded_pg import EmbeddedPostgres
+
+DATA_DIR = Path(os.environ.get("SUITE_DATA_DIR", ".data"))
+SECRETS_FILE = DATA_DIR / "dev-secrets.env"
+DEMO_MARKER = DATA_DIR / "demo-loaded"
+SERVICES = {"talent": (50051, 9101), "competition": (50052, 9102)}
+ROLES = [
+    ("hr-portal", "talent.editor"),
+    ("bureau-admin", "talent.admin"),
+    ("analyst", "talent.viewer"),
+    ("contest-admin", "competition.admin"),
+    ("judge-01", "competition.judge"),
+    ("ops", "competition.viewer"),
+]
+
+
+def dev_secrets() -> dict[str, str]:
+    """Random development secrets, generated on first run and kept so tokens survive restarts."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not SECRETS_FILE.exists():
+        values = {
+            name: secrets.token_urlsafe(32)
+            for name in ("SUITE_JWT_KEY", "SUITE_PAGE_TOKEN_SECRET", "SUITE_PII_HASH_KEY")
+        }
+        SECRETS_FILE.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        SECRETS_FILE.chmod(0o600)
+    pairs = (line.split("=", 1) for line in SECRETS_FILE.read_text().splitlines() if "=" in line)
+    return {k: v for k, v in pairs}
+
+
+def service_environment(name: str, database_url: str, keys: dict[str, str]) -> dict[str, str]:
+    prefix = name.upper() + "_"
+    environment = dict(os.environ)
+    environment.setdefault(prefix + "DATABASE_URL", database_url)
+    environment.setdefault(prefix + "JWT_KEY", keys["SUITE_JWT_KEY"])
+    environment.setdefault(prefix + "PAGE_TOKEN_SECRET", keys["SUITE_PAGE_TOKEN_SECRET"])
+    if name == "talent":
+        environment.setdefault(prefix + "PII_HASH_KEY", keys["SUITE_PII_HASH_KEY"])
+    return environment
+
+
+def port_of(name: str, kind: str) -> int:
+    grpc_port, metrics_port = SERVICES[name]
+    default = grpc_port if kind == "GRPC" else metrics_port
+    return int(os.environ.get(f"{name.upper()}_{kind}_PORT", default))
+
+
+async def wait_serving(port: int, deadline: float) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                response = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if response.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the service on port {port} did not become healthy in time")
+            await asyncio.sleep(0.3)
+
+
+def main() -> int:
+    keys = dev_secrets()
+    database_url = os.environ.get("SUITE_DATABASE_URL", "")
+    embedded: EmbeddedPostgres | None = None
+    if not database_url:
+        embedded = EmbeddedPostgres(DATA_DIR, port=int(os.environ.get("SUITE_EMBEDDED_PG_PORT", "54329")))
+        embedded.start()
+        database_url = embedded.url
+        print(f"embedded PostgreSQL: data in {embedded.pgdata}, listening on {database_url}")
+
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for name in SERVICES:
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"], env=service_environment(name, database_url, keys)
+            )
+        deadline = time.monotonic() + 90
+        for name in SERVICES:
+            asyncio.run(wait_serving(port_of(name, "GRPC"), deadline))
+        if not DEMO_MARKER.exists() and os.environ.get("SUITE_DEMO", "1") != "0":
+            load_demo(keys)
+        print_banner(keys)
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited with code {child.returncode}; stopping the suite", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("stopping: services first (in-flight calls finish), then PostgreSQL", flush=True)
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if embedded is not None:
+            embedded.stop()
+        print(f"stopped; data kept in {DATA_DIR}/")
+    return 0
+
+
+def load_demo(keys: dict[str, str]) -> None:
+    environment = {**os.environ, "SUITE_JWT_KEY": keys["SUITE_JWT_KEY"]}
+    result = subprocess.run([sys.executable, "-m", "services.demo"], env=environment, check=False)
+    if result.returncode == 0:
+        DEMO_MARKER.touch()
+    else:
+        print("the demo could not be loaded (see above); the services keep running", file=sys.stderr)
+
+
+def print_banner(keys: dict[str, str]) -> None:
+    print("\nThe suite is up:")
+    for name in SERVICES:
+        print(
+            f"  {name:<12} gRPC 127.0.0.1:{port_of(name, 'GRPC')}   "
+            f"metrics http://127.0.0.1:{port_of(name, 'METRICS')}/metrics"
+        )
+    print("\nDevelopment tokens (30 days; mint more with: .venv/bin/suite token mint --role ROLE --subject NAME):")
+    for subject, role in ROLES:
+        print(f"  {role:<20} {mint_token(keys['SUITE_JWT_KEY'], subject, [role])}")
+    print("\nPress Ctrl-C to stop.", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
