@@ -29,6 +29,8 @@ from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+LIVENESS = "liveness"
+
 
 @dataclass
 class Platform:
@@ -85,7 +87,12 @@ class RunningService:
         self._watcher: asyncio.Task[None] | None = None
 
     async def start_watching(self) -> None:
-        """Report the first health status before serving, then keep it current in the background."""
+        """Report the first health status before serving, then keep it current in the background.
+
+        ``liveness`` answers SERVING until shutdown whatever the database does, so that a
+        Kubernetes liveness probe does not restart pods during a database outage (readiness,
+        on the service name, takes them out of rotation instead)."""
+        await self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         await self._check_database(None)
         self._watcher = asyncio.create_task(self._watch_database())
 

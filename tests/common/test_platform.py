@@ -87,6 +87,8 @@ async def test_health_follows_the_database(tmp_path: Path) -> None:
         )
         await asyncio.to_thread(database.stop)
         await wait_for_health(running.grpc_port, health_pb2.HealthCheckResponse.NOT_SERVING)
+        # Liveness ignores the database: the pod stays alive and only leaves the rotation.
+        assert await health_status(running.grpc_port, "liveness") == health_pb2.HealthCheckResponse.SERVING
         await asyncio.to_thread(database.start)
         await wait_for_health(running.grpc_port, health_pb2.HealthCheckResponse.SERVING)
     finally:

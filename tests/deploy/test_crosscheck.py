@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from services.common.server import LIVENESS
 from services.common.settings import ServiceSettings
 from services.competition.settings import CompetitionSettings
 from services.talent.settings import TalentSettings
@@ -116,6 +117,8 @@ def test_ports_probes_and_grace_agree_with_settings(
     assert readiness == GRPC_SERVICE[service]
     pb2 = importlib.import_module(f"protos.{service}.v1.{service}_pb2")
     assert readiness in {s.full_name for s in pb2.DESCRIPTOR.services_by_name.values()}
+    # The health entry the server keeps SERVING through database outages (services.common.server).
+    assert container["livenessProbe"]["grpc"]["service"] == LIVENESS
     grace = pod["terminationGracePeriodSeconds"]
     assert grace >= 30 and grace >= settings.shutdown_grace_seconds + 10
 
