@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: help venv proto check-proto lint lock gates test test-fast run demo bench clean
+.PHONY: help venv proto check-proto lint lock gates test test-fast run demo monitor bench clean
 
 help:
 	@echo "make run    start PostgreSQL (embedded unless *_DATABASE_URL is set) and both services"
@@ -61,6 +61,11 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m services.demo
+
+# A local Prometheus (Debian package `prometheus`) scraping `make run`, with the suite's alert rules.
+monitor:
+	prometheus --config.file=deploy/local/prometheus.yml --storage.tsdb.path=.data/prometheus \
+	  --web.listen-address=127.0.0.1:9090
 
 bench: $(STAMP)
 	$(PY) -m bench
