@@ -7,12 +7,18 @@ from grpc import aio
 from protos.competition.v1 import competition_pb2_grpc
 from services.common.metrics import ReadFamilies
 from services.common.server import Platform, ServiceDefinition
+from services.competition.api.business_metrics import read_families
 from services.competition.api.servicer import CompetitionServicer
+from services.competition.settings import CompetitionSettings
 
 
-def mount(server: aio.Server, platform: Platform) -> ReadFamilies | None:
+def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
+    settings = platform.settings
+    assert isinstance(settings, CompetitionSettings)
     competition_pb2_grpc.add_CompetitionServiceServicer_to_server(CompetitionServicer(platform), server)
-    return None
+    return lambda: read_families(
+        platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
+    )
 
 
 DEFINITION = ServiceDefinition(

@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
+from services.competition.domain.landing import (
+    DEFAULT_STAGE_PROBABILITIES,
+    DEFAULT_UNRECORDED_PROBABILITY,
+    LANDED_STAGES,
+    LandingStage,
+)
 
 
 class CompetitionSettings(ServiceSettings):
@@ -16,3 +22,20 @@ class CompetitionSettings(ServiceSettings):
     metrics_port: int = Field(default=9102, ge=0, le=65535)
     # Rank robustness: bootstrap resamples of the score sheets (fixed seed, reproducible).
     bootstrap_resamples: int = Field(default=1000, ge=1000, le=100000)
+    # Probability that a pool entry at a stage ends landed, for the projected landed count, e.g.
+    # '{"INTENT": 0.3, "SIGNED": 0.7}' (JSON). Landed stages count 1 and DROPPED 0 whatever is set.
+    landing_stage_probabilities: dict[LandingStage, float] = Field(
+        default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITIES)
+    )
+    # The same for pool entries without a landing record yet.
+    landing_unrecorded_probability: float = Field(default=DEFAULT_UNRECORDED_PROBABILITY, ge=0.0, le=1.0)
+
+    @field_validator("landing_stage_probabilities")
+    @classmethod
+    def _open_stages_between_0_and_1(cls, value: dict[LandingStage, float]) -> dict[LandingStage, float]:
+        for stage, probability in value.items():
+            if stage in LANDED_STAGES or stage is LandingStage.DROPPED:
+                raise ValueError(f"{stage} is not an open landing stage (only INTENT and SIGNED are projected)")
+            if not 0.0 <= probability <= 1.0:
+                raise ValueError(f"the probability of {stage} must be between 0 and 1")
+        return {**DEFAULT_STAGE_PROBABILITIES, **value}

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from protos.competition.v1 import competition_pb2_grpc
+from services.competition.api.judging import JudgingMethods
 from services.competition.api.landing import LandingMethods
+from services.competition.api.results import ResultsMethods
+from services.competition.api.setup import SetupMethods
 
 
-class CompetitionServicer(LandingMethods, competition_pb2_grpc.CompetitionServiceServicer):
+class CompetitionServicer(
+    SetupMethods, JudgingMethods, ResultsMethods, LandingMethods, competition_pb2_grpc.CompetitionServiceServicer
+):
     pass

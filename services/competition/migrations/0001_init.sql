@@ -143,6 +143,7 @@ CREATE TABLE leaderboard_snapshots (
     method      text NOT NULL,
     rows        jsonb NOT NULL,
     digest      text NOT NULL,   -- SHA-256 of the canonical rows (domain.ranking.leaderboard_digest)
+    bootstrap_resamples int NOT NULL,   -- the robustness column's resample count
     create_time timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (contest_id, round_id),
     FOREIGN KEY (contest_id, round_id) REFERENCES rounds (contest_id, id)

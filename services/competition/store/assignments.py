@@ -1,0 +1,258 @@
+"""Declared conflicts of interest and assignments of judges to entries in a round."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import asyncpg
+
+from services.common.errors import already_exists
+from services.common.sql import Where
+from services.competition.domain.models import Assignment, Conflict, ConflictSource
+
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
+Pair = tuple[str, str]
+"""(judge_id, entry_id), as in domain.assignment."""
+
+CONFLICT_COLUMNS = "contest_id, entry_id, judge_id, source, reason, declared_by, create_time"
+ASSIGNMENT_SELECT = (
+    "SELECT a.contest_id, a.round_id, a.entry_id, a.judge_id, a.create_time, (s.judge_id IS NOT NULL) AS submitted"
+    " FROM assignments a LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
+    " AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id"
+)
+
+
+def to_conflict(row: asyncpg.Record) -> Conflict:
+    return Conflict(**dict(row))
+
+
+def to_assignment(row: asyncpg.Record) -> Assignment:
+    return Assignment(**dict(row))
+
+
+# --- conflicts ----------------------------------------------------------------------------------
+
+
+async def declared(
+    executor: Executor, contest_id: str, *, judge_id: str | None = None, entry_id: str | None = None
+) -> list[Conflict]:
+    where = Where()
+    where.add("contest_id = {}", contest_id)
+    if judge_id is not None:
+        where.add("judge_id = {}", judge_id)
+    if entry_id is not None:
+        where.add("entry_id = {}", entry_id)
+    rows = await executor.fetch(
+        f"SELECT {CONFLICT_COLUMNS} FROM declared_conflicts WHERE {where.sql()} ORDER BY entry_id, judge_id",
+        *where.args,
+    )
+    return [to_conflict(r) for r in rows]
+
+
+async def insert_declared(
+    connection: asyncpg.Connection,
+    contest_id: str,
+    entry_id: str,
+    judge_id: str,
+    source: ConflictSource,
+    reason: str,
+    declared_by: str,
+) -> Conflict:
+    row = await connection.fetchrow(
+        "INSERT INTO declared_conflicts (contest_id, entry_id, judge_id, source, reason, declared_by)"
+        f" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING {CONFLICT_COLUMNS}",
+        contest_id,
+        entry_id,
+        judge_id,
+        source.value,
+        reason,
+        declared_by,
+    )
+    if row is None:
+        raise already_exists(
+            "CONFLICT_EXISTS",
+            f"judges/{judge_id} already has a declared conflict with contests/{contest_id}/entries/{entry_id}",
+        )
+    return to_conflict(row)
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    round_id: str
+    judge_id: str
+    entry_id: str
+    had_sheet: bool
+
+
+async def withdraw(connection: asyncpg.Connection, contest_id: str, pairs: Sequence[Pair]) -> list[Withdrawn]:
+    """Delete the assignments of ``pairs`` in every round of the contest that is not FINALIZED, with
+    their current sheets (the versions stay as history). The assignment rows are locked first, so a
+    sheet being submitted for one of them commits before and is deleted here, never left dangling."""
+    if not pairs:
+        return []
+    judge_ids = [judge for judge, _ in pairs]
+    entry_ids = [entry for _, entry in pairs]
+    rows = await connection.fetch(
+        "SELECT a.round_id, a.judge_id, a.entry_id FROM assignments a"
+        " JOIN unnest($2::text[], $3::text[]) AS p(judge_id, entry_id)"
+        " ON p.judge_id = a.judge_id AND p.entry_id = a.entry_id"
+        " JOIN rounds r ON r.contest_id = a.contest_id AND r.id = a.round_id AND r.state <> 'FINALIZED'"
+        " WHERE a.contest_id = $1 ORDER BY a.round_id, a.entry_id, a.judge_id FOR UPDATE OF a",
+        contest_id,
+        judge_ids,
+        entry_ids,
+    )
+    if not rows:
+        return []
+    keys = (
+        [r["round_id"] for r in rows],
+        [r["judge_id"] for r in rows],
+        [r["entry_id"] for r in rows],
+    )
+    deleted_sheets = await connection.fetch(
+        "DELETE FROM score_sheets s USING unnest($2::text[], $3::text[], $4::text[]) AS k(round_id, judge_id, entry_id)"
+        " WHERE s.contest_id = $1 AND s.round_id = k.round_id AND s.judge_id = k.judge_id AND s.entry_id = k.entry_id"
+        " RETURNING s.round_id, s.judge_id, s.entry_id",
+        contest_id,
+        *keys,
+    )
+    with_sheet = {(r["round_id"], r["judge_id"], r["entry_id"]) for r in deleted_sheets}
+    await connection.execute(
+        "DELETE FROM assignments a USING unnest($2::text[], $3::text[], $4::text[]) AS k(round_id, judge_id, entry_id)"
+        " WHERE a.contest_id = $1 AND a.round_id = k.round_id AND a.judge_id = k.judge_id AND a.entry_id = k.entry_id",
+        contest_id,
+        *keys,
+    )
+    return [
+        Withdrawn(
+            r["round_id"], r["judge_id"], r["entry_id"], (r["round_id"], r["judge_id"], r["entry_id"]) in with_sheet
+        )
+        for r in rows
+    ]
+
+
+async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[Assignment]:
+    rows = await executor.fetch(
+        f"{ASSIGNMENT_SELECT} WHERE a.contest_id = $1 AND a.round_id = $2 ORDER BY a.entry_id, a.judge_id",
+        contest_id,
+        round_id,
+    )
+    return [to_assignment(r) for r in rows]
+
+
+async def insert_many(connection: asyncpg.Connection, contest_id: str, round_id: str, pairs: Sequence[Pair]) -> None:
+    await connection.execute(
+        "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id)"
+        " SELECT $1, $2, p.judge_id, p.entry_id FROM unnest($3::text[], $4::text[]) AS p(judge_id, entry_id)",
+        contest_id,
+        round_id,
+        [judge for judge, _ in pairs],
+        [entry for _, entry in pairs],
+    )
+
+
+async def insert_one(
+    connection: asyncpg.Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str
+) -> Assignment:
+    inserted = await connection.fetchval(
+        "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        contest_id,
+        round_id,
+        judge_id,
+        entry_id,
+    )
+    if not inserted:
+        raise already_exists(
+            "ASSIGNMENT_EXISTS", f"judges/{judge_id} is already assigned to entry {entry_id} in this round"
+        )
+    found = await get(connection, contest_id, round_id, judge_id, entry_id)
+    assert found is not None
+    return found
+
+
+async def get(
+    executor: Executor, contest_id: str, round_id: str, judge_id: str, entry_id: str, *, lock: str = ""
+) -> Assignment | None:
+    """``lock`` "FOR KEY SHARE" keeps the assignment from being withdrawn while a sheet is written."""
+    of = " OF a" if lock else ""
+    row = await executor.fetchrow(
+        f"{ASSIGNMENT_SELECT} WHERE a.contest_id = $1 AND a.round_id = $2 AND a.judge_id = $3 AND a.entry_id = $4"
+        f" {lock}{of}",
+        contest_id,
+        round_id,
+        judge_id,
+        entry_id,
+    )
+    return to_assignment(row) if row else None
+
+
+async def delete_one(
+    connection: asyncpg.Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str
+) -> bool:
+    """Delete one assignment and its current sheet (versions stay); False when there was none."""
+    locked = await connection.fetchval(
+        "SELECT true FROM assignments WHERE contest_id = $1 AND round_id = $2 AND judge_id = $3 AND entry_id = $4"
+        " FOR UPDATE",
+        contest_id,
+        round_id,
+        judge_id,
+        entry_id,
+    )
+    if not locked:
+        return False
+    key = (contest_id, round_id, judge_id, entry_id)
+    where = "contest_id = $1 AND round_id = $2 AND judge_id = $3 AND entry_id = $4"
+    await connection.execute(f"DELETE FROM score_sheets WHERE {where}", *key)
+    await connection.execute(f"DELETE FROM assignments WHERE {where}", *key)
+    return True
+
+
+async def list_page(
+    pool: asyncpg.Pool,
+    contest_id: str,
+    round_id: str,
+    judge_id: str | None,
+    entry_id: str | None,
+    after: list[str] | None,
+    limit: int,
+) -> tuple[list[Assignment], list[str] | None]:
+    where = Where()
+    where.add("a.contest_id = {}", contest_id)
+    where.add("a.round_id = {}", round_id)
+    if judge_id is not None:
+        where.add("a.judge_id = {}", judge_id)
+    if entry_id is not None:
+        where.add("a.entry_id = {}", entry_id)
+    if after is not None:
+        where.add("(a.entry_id, a.judge_id) > ({}, {})", after[0], after[1])
+    rows = await pool.fetch(
+        f"{ASSIGNMENT_SELECT} WHERE {where.sql()} ORDER BY a.entry_id, a.judge_id LIMIT {where.param(limit + 1)}",
+        *where.args,
+    )
+    items = [to_assignment(r) for r in rows[:limit]]
+    if len(rows) <= limit:
+        return items, None
+    return items, [items[-1].entry_id, items[-1].judge_id]
+
+
+async def open_entries_of_judge(executor: Executor, judge_id: str) -> list[tuple[str, str]]:
+    """(contest_id, entry_id) the judge is assigned to in rounds that are not FINALIZED."""
+    rows = await executor.fetch(
+        "SELECT DISTINCT a.contest_id, a.entry_id FROM assignments a JOIN rounds r ON r.contest_id = a.contest_id"
+        " AND r.id = a.round_id AND r.state <> 'FINALIZED' WHERE a.judge_id = $1 ORDER BY 1, 2",
+        judge_id,
+    )
+    return [(r["contest_id"], r["entry_id"]) for r in rows]
+
+
+async def lock_open_rounds(connection: asyncpg.Connection, contest_id: str) -> None:
+    """Hold the contest's unfinalized rounds against state changes while assignments are withdrawn."""
+    await connection.execute(
+        "SELECT 1 FROM rounds WHERE contest_id = $1 AND state <> 'FINALIZED' ORDER BY id FOR SHARE", contest_id
+    )

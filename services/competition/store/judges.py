@@ -1,0 +1,81 @@
+"""Judges (global: one expert may judge several contests)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from services.common.errors import already_exists, not_found
+from services.common.sql import Where
+from services.competition.domain.models import Domain, Judge, JudgeFields
+
+COLUMNS = "id, display_name, domains, affiliations, version, create_time"
+
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+def to_judge(row: asyncpg.Record) -> Judge:
+    values: dict[str, Any] = dict(row)
+    values["domains"] = tuple(Domain(d) for d in row["domains"])
+    values["affiliations"] = tuple(row["affiliations"])
+    return Judge(**values)
+
+
+def _values(fields: JudgeFields) -> list[Any]:
+    return [fields.display_name, [d.value for d in fields.domains], list(fields.affiliations)]
+
+
+async def insert(connection: asyncpg.Connection, judge_id: str, fields: JudgeFields) -> Judge:
+    row = await connection.fetchrow(
+        "INSERT INTO judges (id, display_name, domains, affiliations) VALUES ($1, $2, $3, $4)"
+        f" ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
+        judge_id,
+        *_values(fields),
+    )
+    if row is None:
+        raise already_exists("JUDGE_EXISTS", f"judges/{judge_id} already exists", {"resource": f"judges/{judge_id}"})
+    return to_judge(row)
+
+
+async def get(executor: Executor, judge_id: str, *, for_update: bool = False) -> Judge:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await executor.fetchrow(f"SELECT {COLUMNS} FROM judges WHERE id = $1{lock}", judge_id)
+    if row is None:
+        raise not_found("judge", f"judges/{judge_id}")
+    return to_judge(row)
+
+
+async def all_judges(executor: Executor) -> list[Judge]:
+    return [to_judge(r) for r in await executor.fetch(f"SELECT {COLUMNS} FROM judges ORDER BY id")]
+
+
+async def get_many(executor: Executor, judge_ids: Sequence[str]) -> dict[str, Judge]:
+    rows = await executor.fetch(f"SELECT {COLUMNS} FROM judges WHERE id = ANY($1::text[])", list(judge_ids))
+    return {r["id"]: to_judge(r) for r in rows}
+
+
+async def update(connection: asyncpg.Connection, judge_id: str, fields: JudgeFields) -> Judge:
+    row = await connection.fetchrow(
+        "UPDATE judges SET display_name = $2, domains = $3, affiliations = $4, version = version + 1,"
+        f" update_time = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}",
+        judge_id,
+        *_values(fields),
+    )
+    return to_judge(row)
+
+
+async def list_page(
+    pool: asyncpg.Pool, domain: str | None, after: str | None, limit: int
+) -> tuple[list[Judge], str | None]:
+    where = Where()
+    if domain is not None:
+        where.add("{} = ANY(domains)", domain)
+    if after is not None:
+        where.add("id > {}", after)
+    rows = await pool.fetch(
+        f"SELECT {COLUMNS} FROM judges WHERE {where.sql()} ORDER BY id LIMIT {where.param(limit + 1)}", *where.args
+    )
+    judges = [to_judge(r) for r in rows[:limit]]
+    return judges, judges[-1].id if len(rows) > limit else None

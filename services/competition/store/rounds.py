@@ -1,0 +1,160 @@
+"""Rounds, their state and the entries taking part in each."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from services.common.errors import already_exists, not_found
+from services.competition.domain.models import Advancement, Round, RoundFields
+from services.competition.domain.stages import RoundState
+
+COLUMNS = (
+    "contest_id, id, display_name, kind, sequence, state, criteria, judges_per_entry, aggregation, advancement,"
+    " award_tiers, judging_deadline, leaderboard_digest, force_close_reason, version, create_time, update_time"
+)
+
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+def to_round(row: asyncpg.Record) -> Round:
+    values: dict[str, Any] = dict(row)
+    values["advancement"] = Advancement(**row["advancement"]) if row["advancement"] else None
+    return Round(**values)
+
+
+def _values(fields: RoundFields) -> list[Any]:
+    return [
+        fields.display_name,
+        fields.kind.value,
+        fields.sequence,
+        [spec.model_dump() for spec in fields.criteria],
+        fields.judges_per_entry,
+        fields.aggregation.value,
+        fields.advancement.model_dump(exclude_none=True) if fields.advancement else {},
+        [tier.model_dump() for tier in fields.award_tiers],
+        fields.judging_deadline,
+    ]
+
+
+async def next_sequence(connection: asyncpg.Connection, contest_id: str) -> int:
+    value: int = await connection.fetchval(
+        "SELECT coalesce(max(sequence), 0) + 1 FROM rounds WHERE contest_id = $1", contest_id
+    )
+    return value
+
+
+async def insert(connection: asyncpg.Connection, contest_id: str, round_id: str, fields: RoundFields) -> Round:
+    taken = await connection.fetchrow(
+        "SELECT id, sequence FROM rounds WHERE contest_id = $1 AND (id = $2 OR sequence = $3)",
+        contest_id,
+        round_id,
+        fields.sequence,
+    )
+    if taken is not None:
+        name = f"contests/{contest_id}/rounds/{taken['id']}"
+        if taken["id"] == round_id:
+            raise already_exists("ROUND_EXISTS", f"{name} already exists", {"resource": name})
+        raise already_exists("SEQUENCE_TAKEN", f"{name} already has sequence {fields.sequence}", {"resource": name})
+    row = await connection.fetchrow(
+        "INSERT INTO rounds (contest_id, id, display_name, kind, sequence, criteria, judges_per_entry, aggregation,"
+        " advancement, award_tiers, judging_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        f" ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
+        contest_id,
+        round_id,
+        *_values(fields),
+    )
+    if row is None:
+        raise already_exists("ROUND_EXISTS", f"contests/{contest_id}/rounds/{round_id} already exists")
+    return to_round(row)
+
+
+async def get(executor: Executor, contest_id: str, round_id: str, *, lock: str = "") -> Round:
+    """``lock`` is "", "FOR SHARE" (writers into the round: sheets, assignments) or "FOR UPDATE"
+    (state changes), so a sheet can never slip in after the round closed."""
+    row = await executor.fetchrow(
+        f"SELECT {COLUMNS} FROM rounds WHERE contest_id = $1 AND id = $2 {lock}", contest_id, round_id
+    )
+    if row is None:
+        raise not_found("round", f"contests/{contest_id}/rounds/{round_id}")
+    return to_round(row)
+
+
+async def update(connection: asyncpg.Connection, current: Round, fields: RoundFields) -> Round:
+    row = await connection.fetchrow(
+        "UPDATE rounds SET display_name = $3, kind = $4, sequence = $5, criteria = $6, judges_per_entry = $7,"
+        " aggregation = $8, advancement = $9, award_tiers = $10, judging_deadline = $11, version = version + 1,"
+        f" update_time = clock_timestamp() WHERE contest_id = $1 AND id = $2 RETURNING {COLUMNS}",
+        current.contest_id,
+        current.id,
+        *_values(fields),
+    )
+    return to_round(row)
+
+
+async def set_state(
+    connection: asyncpg.Connection,
+    current: Round,
+    state: RoundState,
+    *,
+    force_close_reason: str | None = None,
+    leaderboard_digest: str | None = None,
+) -> Round:
+    row = await connection.fetchrow(
+        "UPDATE rounds SET state = $3, force_close_reason = coalesce($4, force_close_reason),"
+        " leaderboard_digest = coalesce($5, leaderboard_digest), version = version + 1,"
+        f" update_time = clock_timestamp() WHERE contest_id = $1 AND id = $2 RETURNING {COLUMNS}",
+        current.contest_id,
+        current.id,
+        state.value,
+        force_close_reason,
+        leaderboard_digest,
+    )
+    return to_round(row)
+
+
+async def list_page(
+    pool: asyncpg.Pool, contest_id: str, after: int | None, limit: int
+) -> tuple[list[Round], int | None]:
+    rows = await pool.fetch(
+        f"SELECT {COLUMNS} FROM rounds WHERE contest_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+        contest_id,
+        after if after is not None else -1,
+        limit + 1,
+    )
+    rounds = [to_round(r) for r in rows[:limit]]
+    return rounds, rounds[-1].sequence if len(rows) > limit else None
+
+
+async def previous(executor: Executor, current: Round) -> Round | None:
+    row = await executor.fetchrow(
+        f"SELECT {COLUMNS} FROM rounds WHERE contest_id = $1 AND sequence < $2 ORDER BY sequence DESC LIMIT 1",
+        current.contest_id,
+        current.sequence,
+    )
+    return to_round(row) if row else None
+
+
+async def entry_ids(executor: Executor, current: Round) -> list[str]:
+    """The entries taking part in the round: a finalized round's are those it has results for; else
+    every entry of the contest for the first round, and those the previous round ADVANCED for a later
+    one (none while the previous round is not finalized)."""
+    if current.state is RoundState.FINALIZED:
+        rows = await executor.fetch(
+            "SELECT entry_id FROM round_results WHERE contest_id = $1 AND round_id = $2 ORDER BY entry_id",
+            current.contest_id,
+            current.id,
+        )
+        return [r["entry_id"] for r in rows]
+    before = await previous(executor, current)
+    if before is None:
+        rows = await executor.fetch("SELECT id FROM entries WHERE contest_id = $1 ORDER BY id", current.contest_id)
+        return [r["id"] for r in rows]
+    rows = await executor.fetch(
+        "SELECT entry_id FROM round_results WHERE contest_id = $1 AND round_id = $2 AND outcome = 'ADVANCED'"
+        " ORDER BY entry_id",
+        current.contest_id,
+        before.id,
+    )
+    return [r["entry_id"] for r in rows]

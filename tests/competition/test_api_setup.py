@@ -1,0 +1,486 @@
+"""Set-up RPCs over real gRPC: contests, rounds, entries (single and batch) and judges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from protos.competition.v1 import competition_pb2 as pb
+from services.common.server import RunningService
+from tests.competition.helpers import (
+    ADMIN,
+    CRITERIA,
+    admin,
+    contest_message,
+    count,
+    entry_message,
+    expect_error,
+    judge_auth,
+    judge_message,
+    make_contest,
+    round_message,
+    slug,
+    viewer,
+)
+from tests.support import auth
+
+# --- contests -----------------------------------------------------------------------------------
+
+
+async def test_create_contest_applies_the_landing_defaults(competition_stub: Any) -> None:
+    contest_id = slug("c")
+    created = await competition_stub.CreateContest(
+        pb.CreateContestRequest(contest=contest_message(), contest_id=contest_id), metadata=admin()
+    )
+    assert created.name == f"contests/{contest_id}"
+    assert (created.min_landed_entries, created.min_landing_ratio) == (5, pytest.approx(0.60))
+    assert created.landing_pool == pb.LANDING_POOL_AWARDED
+    fetched = await competition_stub.GetContest(pb.GetContestRequest(name=created.name), metadata=viewer())
+    assert fetched == created
+
+
+async def test_generated_contest_id_matches_the_id_pattern(competition_stub: Any) -> None:
+    created = await competition_stub.CreateContest(
+        pb.CreateContestRequest(contest=contest_message(landing_deadline="2024-12-31")), metadata=admin()
+    )
+    contest_id = created.name.removeprefix("contests/")
+    assert contest_id[0].isalpha() and contest_id.islower()
+    assert created.landing_deadline == "2024-12-31"
+
+
+async def test_create_contest_retry_with_request_id_returns_the_first_result(
+    competition_stub: Any, competition_service: RunningService
+) -> None:
+    request = pb.CreateContestRequest(contest=contest_message(), request_id=slug("req"))
+    first = await competition_stub.CreateContest(request, metadata=admin())
+    second = await competition_stub.CreateContest(request, metadata=admin())
+    assert first == second
+    assert await count(competition_service, "contests", "id = $1", first.name.removeprefix("contests/")) == 1
+
+
+async def test_duplicate_contest_id_is_already_exists(competition_stub: Any) -> None:
+    contest_id = slug("c")
+    request = pb.CreateContestRequest(contest=contest_message(), contest_id=contest_id)
+    await competition_stub.CreateContest(request, metadata=admin())
+    reason, _, _ = await expect_error(
+        competition_stub.CreateContest(request, metadata=admin()), grpc.StatusCode.ALREADY_EXISTS
+    )
+    assert reason == "CONTEST_EXISTS"
+
+
+BAD_CONTESTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("empty name", {"display_name": " "}, "", "contest.display_name"),
+    ("year", {"year": 1999}, "", "contest.year"),
+    ("ratio", {"min_landing_ratio": 1.5}, "", "contest.min_landing_ratio"),
+    ("negative landed", {"min_landed_entries": -1}, "", "contest.min_landed_entries"),
+    ("deadline", {"landing_deadline": "31/12/2024"}, "", "contest.landing_deadline"),
+    ("pool", {"landing_pool": 9}, "", "contest.landing_pool"),
+    ("bad id", {}, "Bad_Id", "contest_id"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "contest_id", "field"), BAD_CONTESTS, ids=[c[0] for c in BAD_CONTESTS])
+async def test_bad_contest_is_invalid_argument_and_writes_nothing(
+    competition_stub: Any,
+    competition_service: RunningService,
+    case: str,
+    overrides: dict[str, Any],
+    contest_id: str,
+    field: str,
+) -> None:
+    before = await count(competition_service, "contests")
+    _, _, violations = await expect_error(
+        competition_stub.CreateContest(
+            pb.CreateContestRequest(contest=contest_message(**overrides), contest_id=contest_id), metadata=admin()
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert field in [f for f, _ in violations]
+    assert await count(competition_service, "contests") == before
+
+
+@pytest.mark.parametrize(
+    ("metadata", "code"),
+    [
+        (auth("viewer-1", "competition.viewer"), grpc.StatusCode.PERMISSION_DENIED),
+        (judge_auth("j-1"), grpc.StatusCode.PERMISSION_DENIED),
+        (auth("x", "talent.admin"), grpc.StatusCode.PERMISSION_DENIED),
+        ((), grpc.StatusCode.UNAUTHENTICATED),
+    ],
+)
+async def test_only_admins_create_contests(competition_stub: Any, metadata: Any, code: grpc.StatusCode) -> None:
+    await expect_error(
+        competition_stub.CreateContest(pb.CreateContestRequest(contest=contest_message()), metadata=metadata), code
+    )
+
+
+async def test_update_contest_with_mask_and_etag(competition_stub: Any) -> None:
+    created = await competition_stub.CreateContest(pb.CreateContestRequest(contest=contest_message()), metadata=admin())
+    change = pb.Contest(name=created.name, etag=created.etag, min_landed_entries=8, display_name="ignored")
+    updated = await competition_stub.UpdateContest(
+        pb.UpdateContestRequest(contest=change, update_mask=FieldMask(paths=["min_landed_entries"])), metadata=admin()
+    )
+    assert updated.min_landed_entries == 8
+    assert updated.display_name == created.display_name
+    assert updated.etag != created.etag
+    reason, metadata, _ = await expect_error(
+        competition_stub.UpdateContest(
+            pb.UpdateContestRequest(contest=change, update_mask=FieldMask(paths=["min_landed_entries"])),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.ABORTED,
+    )
+    assert reason == "ETAG_MISMATCH"
+    assert metadata["current_etag"] == updated.etag
+    _, _, violations = await expect_error(
+        competition_stub.UpdateContest(
+            pb.UpdateContestRequest(
+                contest=pb.Contest(name=created.name, etag=updated.etag), update_mask=FieldMask(paths=["etag"])
+            ),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert [f for f, _ in violations] == ["update_mask"]
+
+
+async def test_list_contests_pages_by_year(competition_stub: Any) -> None:
+    for _ in range(3):
+        await competition_stub.CreateContest(
+            pb.CreateContestRequest(contest=contest_message(year=2031)), metadata=admin()
+        )
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await competition_stub.ListContests(
+            pb.ListContestsRequest(year=2031, page_size=2, page_token=token), metadata=viewer()
+        )
+        seen += [c.name for c in page.contests]
+        token = page.next_page_token
+        if not token:
+            break
+    assert len(seen) == len(set(seen)) >= 3
+    await expect_error(
+        competition_stub.ListContests(
+            pb.ListContestsRequest(year=2030, page_token=page_token_of(seen)), metadata=admin()
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    await expect_error(
+        competition_stub.ListContests(pb.ListContestsRequest(page_size=-1), metadata=admin()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+
+
+def page_token_of(names: list[str]) -> str:
+    return "forged" + str(len(names))
+
+
+# --- rounds -------------------------------------------------------------------------------------
+
+
+async def test_create_round_defaults_and_sequence(competition_stub: Any) -> None:
+    contest = await competition_stub.CreateContest(pb.CreateContestRequest(contest=contest_message()), metadata=admin())
+    bare = round_message(judges_per_entry=0, aggregation=pb.AGGREGATION_METHOD_UNSPECIFIED)
+    first = await competition_stub.CreateRound(pb.CreateRoundRequest(parent=contest.name, round=bare), metadata=admin())
+    second = await competition_stub.CreateRound(
+        pb.CreateRoundRequest(parent=contest.name, round=bare, round_id="semi"), metadata=admin()
+    )
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert first.judges_per_entry == 5
+    assert first.aggregation == pb.AGGREGATION_METHOD_MEAN
+    assert first.state == pb.ROUND_STATE_DRAFT
+    assert [c.key for c in first.criteria] == [c.key for c in CRITERIA]
+    assert first.advancement.top_n == 2
+    reason, _, _ = await expect_error(
+        competition_stub.CreateRound(
+            pb.CreateRoundRequest(parent=contest.name, round=round_message(sequence=2)), metadata=admin()
+        ),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+    assert reason == "SEQUENCE_TAKEN"
+    listed = await competition_stub.ListRounds(pb.ListRoundsRequest(parent=contest.name), metadata=viewer())
+    assert [r.name for r in listed.rounds] == [first.name, second.name]
+
+
+BAD_ROUNDS: list[tuple[str, dict[str, Any], str]] = [
+    ("no criteria", {"criteria": []}, "round.criteria"),
+    (
+        "zero weight",
+        {"criteria": [pb.Criterion(key="a", weight=0, min_value=0, max_value=10, step=1)]},
+        "round.criteria[0].weight",
+    ),
+    (
+        "range off grid",
+        {"criteria": [pb.Criterion(key="a", weight=1, min_value=0, max_value=10, step=3)]},
+        "round.criteria[0].step",
+    ),
+    (
+        "duplicate key",
+        {"criteria": [CRITERIA[0], CRITERIA[0]]},
+        "round.criteria[1].key",
+    ),
+    ("no kind", {"kind": pb.ROUND_KIND_UNSPECIFIED}, "round.kind"),
+    ("no advancement", {"advancement": None}, "round.advancement"),
+    ("min score", {"advancement": pb.Advancement(min_score=120)}, "round.advancement.min_score"),
+    ("tiers outside final", {"award_tiers": [pb.AwardTier(tier="FIRST", count=1)]}, "round.award_tiers"),
+    ("judges per entry", {"judges_per_entry": 99}, "round.judges_per_entry"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "field"), BAD_ROUNDS, ids=[c[0] for c in BAD_ROUNDS])
+async def test_bad_round_is_invalid_argument_and_writes_nothing(
+    competition_stub: Any, competition_service: RunningService, case: str, overrides: dict[str, Any], field: str
+) -> None:
+    contest = await competition_stub.CreateContest(pb.CreateContestRequest(contest=contest_message()), metadata=admin())
+    before = await count(competition_service, "rounds")
+    _, _, violations = await expect_error(
+        competition_stub.CreateRound(
+            pb.CreateRoundRequest(parent=contest.name, round=round_message(**overrides)), metadata=admin()
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert field in [f for f, _ in violations], violations
+    assert await count(competition_service, "rounds") == before
+
+
+async def test_round_in_unknown_contest_is_not_found(competition_stub: Any) -> None:
+    await expect_error(
+        competition_stub.CreateRound(
+            pb.CreateRoundRequest(parent="contests/no-such-contest", round=round_message()), metadata=admin()
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    _, _, violations = await expect_error(
+        competition_stub.GetRound(pb.GetRoundRequest(name="rounds/x"), metadata=admin()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert violations[0][0] == "name"
+
+
+async def test_criteria_freeze_when_the_round_opens(competition_stub: Any) -> None:
+    c = await make_contest(competition_stub, entries=1, judges=1)
+    changed = pb.Round(name=c.round.name, etag=c.round.etag, criteria=CRITERIA[:2], display_name="初赛（改）")
+    updated = await competition_stub.UpdateRound(
+        pb.UpdateRoundRequest(round=changed, update_mask=FieldMask(paths=["criteria"])), metadata=admin()
+    )
+    assert [x.key for x in updated.criteria] == ["technology", "industrialisation"]
+    opened = await competition_stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+    changed.etag = opened.etag
+    reason, _, _ = await expect_error(
+        competition_stub.UpdateRound(
+            pb.UpdateRoundRequest(round=changed, update_mask=FieldMask(paths=["criteria"])), metadata=admin()
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert reason == "CRITERIA_FROZEN"
+    renamed = await competition_stub.UpdateRound(
+        pb.UpdateRoundRequest(round=changed, update_mask=FieldMask(paths=["display_name"])), metadata=admin()
+    )
+    assert renamed.display_name == "初赛（改）"
+    assert len(renamed.criteria) == 2
+    reason, _, _ = await expect_error(
+        competition_stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin()),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert reason == "TRANSITION_NOT_ALLOWED"
+
+
+async def test_a_later_round_opens_only_after_the_previous_is_finalized(competition_stub: Any) -> None:
+    c = await make_contest(competition_stub, entries=1, judges=1)
+    semi = await competition_stub.CreateRound(
+        pb.CreateRoundRequest(parent=c.contest.name, round=round_message(kind=pb.ROUND_KIND_SEMIFINAL)),
+        metadata=admin(),
+    )
+    reason, metadata, _ = await expect_error(
+        competition_stub.OpenRound(pb.OpenRoundRequest(name=semi.name), metadata=admin()),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert reason == "PREVIOUS_ROUND_NOT_FINALIZED"
+    assert metadata["previous_round"] == c.round.name
+
+
+# --- entries ------------------------------------------------------------------------------------
+
+
+async def test_create_get_and_update_an_entry(competition_stub: Any) -> None:
+    c = await make_contest(competition_stub, entries=0 + 1, judges=0)
+    created = await competition_stub.CreateEntry(
+        pb.CreateEntryRequest(parent=c.contest.name, entry=entry_message(origin_country="cn"), entry_id="solar"),
+        metadata=admin(),
+    )
+    assert created.name == f"{c.contest.name}/entries/solar"
+    assert created.origin_country == "CN"
+    assert await competition_stub.GetEntry(pb.GetEntryRequest(name=created.name), metadata=viewer()) == created
+    change = pb.Entry(name=created.name, etag=created.etag, title="新标题", team=pb.Team(organisations=["ACME"]))
+    updated = await competition_stub.UpdateEntry(
+        pb.UpdateEntryRequest(entry=change, update_mask=FieldMask(paths=["title", "team.organisations"])),
+        metadata=admin(),
+    )
+    assert updated.title == "新标题"
+    assert list(updated.team.organisations) == ["ACME"]
+    assert updated.team.leader.display_name == "李娜"
+    reason, _, _ = await expect_error(
+        competition_stub.UpdateEntry(
+            pb.UpdateEntryRequest(entry=change, update_mask=FieldMask(paths=["title"])), metadata=admin()
+        ),
+        grpc.StatusCode.ABORTED,
+    )
+    assert reason == "ETAG_MISMATCH"
+    _, _, violations = await expect_error(
+        competition_stub.UpdateEntry(
+            pb.UpdateEntryRequest(
+                entry=pb.Entry(name=created.name, etag=updated.etag, title=""), update_mask=FieldMask(paths=["title"])
+            ),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert [f for f, _ in violations] == ["entry.title"]
+    await expect_error(
+        competition_stub.GetEntry(pb.GetEntryRequest(name=f"{c.contest.name}/entries/nope"), metadata=admin()),
+        grpc.StatusCode.NOT_FOUND,
+    )
+
+
+async def test_batch_create_is_all_or_nothing_with_a_violation_per_bad_row(
+    competition_stub: Any, competition_service: RunningService
+) -> None:
+    c = await make_contest(competition_stub, entries=1, judges=0)
+    before = await count(competition_service, "entries")
+    requests = [
+        pb.CreateEntryRequest(entry=entry_message(), entry_id="good-1"),
+        pb.CreateEntryRequest(entry=entry_message(title="  ")),
+        pb.CreateEntryRequest(entry=entry_message(origin_country="Germany")),
+        pb.CreateEntryRequest(entry=entry_message(domain=pb.DOMAIN_UNSPECIFIED), entry_id="good-1"),
+    ]
+    _, _, violations = await expect_error(
+        competition_stub.BatchCreateEntries(
+            pb.BatchCreateEntriesRequest(parent=c.contest.name, requests=requests), metadata=admin()
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert {f for f, _ in violations} == {
+        "requests[1].entry.title",
+        "requests[2].entry.origin_country",
+        "requests[3].entry.domain",
+        "requests[3].entry_id",
+    }
+    # An id already taken by an existing entry fails the whole batch too.
+    reason, _, _ = await expect_error(
+        competition_stub.BatchCreateEntries(
+            pb.BatchCreateEntriesRequest(
+                parent=c.contest.name,
+                requests=[
+                    pb.CreateEntryRequest(entry=entry_message(), entry_id="fresh"),
+                    pb.CreateEntryRequest(entry=entry_message(), entry_id="e0"),
+                ],
+            ),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+    assert reason == "ENTRY_EXISTS"
+    assert await count(competition_service, "entries") == before
+
+
+async def test_list_entries_filters_and_pages(competition_stub: Any) -> None:
+    c = await make_contest(competition_stub, entries=5, judges=0)
+    await competition_stub.CreateEntry(
+        pb.CreateEntryRequest(
+            parent=c.contest.name, entry=entry_message(title="数字孪生平台", domain=pb.DOMAIN_DIGITAL_ECONOMY)
+        ),
+        metadata=admin(),
+    )
+    names: list[str] = []
+    token = ""
+    while True:
+        page = await competition_stub.ListEntries(
+            pb.ListEntriesRequest(parent=c.contest.name, page_size=2, page_token=token), metadata=viewer()
+        )
+        names += [e.name for e in page.entries]
+        token = page.next_page_token
+        if not token:
+            break
+    assert len(names) == len(set(names)) == 6
+    digital = await competition_stub.ListEntries(
+        pb.ListEntriesRequest(parent=c.contest.name, domain=pb.DOMAIN_DIGITAL_ECONOMY), metadata=viewer()
+    )
+    assert [e.title for e in digital.entries] == ["数字孪生平台"]
+    by_title = await competition_stub.ListEntries(
+        pb.ListEntriesRequest(parent=c.contest.name, title_contains="孪生"), metadata=viewer()
+    )
+    assert len(by_title.entries) == 1
+    in_round = await competition_stub.ListEntries(
+        pb.ListEntriesRequest(parent=c.contest.name, round=c.round.name), metadata=viewer()
+    )
+    assert len(in_round.entries) == 6
+    first = await competition_stub.ListEntries(
+        pb.ListEntriesRequest(parent=c.contest.name, page_size=2), metadata=admin()
+    )
+    _, _, violations = await expect_error(
+        competition_stub.ListEntries(
+            pb.ListEntriesRequest(
+                parent=c.contest.name, page_size=2, page_token=first.next_page_token, domain=pb.DOMAIN_OTHER
+            ),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert violations[0][0] == "page_token"
+    _, _, violations = await expect_error(
+        competition_stub.ListEntries(
+            pb.ListEntriesRequest(parent=c.contest.name, origin_country="Deutschland"), metadata=admin()
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert violations[0][0] == "origin_country"
+
+
+# --- judges -------------------------------------------------------------------------------------
+
+
+async def test_judges_create_get_list_update(competition_stub: Any, competition_service: RunningService) -> None:
+    judge_id = slug("j")
+    created = await competition_stub.CreateJudge(
+        pb.CreateJudgeRequest(judge=judge_message(domains=[pb.DOMAIN_LIFE_HEALTH]), judge_id=judge_id),
+        metadata=admin(),
+    )
+    assert created.name == f"judges/{judge_id}"
+    assert await competition_stub.GetJudge(pb.GetJudgeRequest(name=created.name), metadata=viewer()) == created
+    listed = await competition_stub.ListJudges(
+        pb.ListJudgesRequest(domain=pb.DOMAIN_LIFE_HEALTH, page_size=500), metadata=viewer()
+    )
+    assert created.name in [j.name for j in listed.judges]
+    assert all(pb.DOMAIN_LIFE_HEALTH in j.domains for j in listed.judges)
+    updated = await competition_stub.UpdateJudge(
+        pb.UpdateJudgeRequest(
+            judge=pb.Judge(name=created.name, etag=created.etag, affiliations=["温州医科大学"]),
+            update_mask=FieldMask(paths=["affiliations"]),
+        ),
+        metadata=admin(),
+    )
+    assert list(updated.affiliations) == ["温州医科大学"]
+    assert updated.display_name == created.display_name
+    reason, _, _ = await expect_error(
+        competition_stub.CreateJudge(pb.CreateJudgeRequest(judge=judge_message(), judge_id=judge_id), metadata=admin()),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+    assert reason == "JUDGE_EXISTS"
+    before = await count(competition_service, "judges")
+    _, _, violations = await expect_error(
+        competition_stub.CreateJudge(
+            pb.CreateJudgeRequest(judge=judge_message(display_name="", domains=[0]), judge_id="9bad"),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert {f for f, _ in violations} == {"judge_id", "judge.display_name", "judge.domains[0]"}
+    assert await count(competition_service, "judges") == before
+    await expect_error(
+        competition_stub.CreateJudge(pb.CreateJudgeRequest(judge=judge_message()), metadata=auth(*ADMIN[:1])),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
