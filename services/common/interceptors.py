@@ -4,6 +4,7 @@ and its contextvars reach the servicer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -95,8 +96,12 @@ class ObservabilityInterceptor(aio.ServerInterceptor):
                 except aio.AbortError:
                     code = _code_of(context)
                     raise
+                except asyncio.CancelledError:
+                    # The client went away or its deadline passed: not a server fault.
+                    code = grpc.StatusCode.CANCELLED
+                    raise
                 except BaseException:
-                    code = grpc.StatusCode.CANCELLED if context.cancelled() else grpc.StatusCode.UNKNOWN
+                    code = grpc.StatusCode.UNKNOWN
                     raise
                 finally:
                     elapsed = time.perf_counter() - started
@@ -143,6 +148,9 @@ class ErrorInterceptor(aio.ServerInterceptor):
                     await context.abort_with_status(to_status(error, self.domain))
                 except aio.AbortError:
                     raise
+                except NotImplementedError:
+                    # What the generated base servicer raises for a method nobody implemented.
+                    await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented")
                 except Exception:
                     log.exception("unexpected error", extra={"fields": {"method": method}})
                     await context.abort_with_status(internal_status(self.domain))

@@ -36,6 +36,12 @@ class MisbehavingServicer(TalentServicer):
         await asyncio.sleep(1.0)
         return pb.Application(name="applications/slow")
 
+    async def GetApplicationHistory(
+        self, request: pb.GetApplicationHistoryRequest, context: aio.ServicerContext
+    ) -> Any:
+        # As if nobody had implemented it: the generated base raises NotImplementedError.
+        return talent_pb2_grpc.TalentServiceServicer.GetApplicationHistory(self, request, context)
+
 
 def mount(server: aio.Server, platform: Platform) -> ReadFamilies | None:
     talent_pb2_grpc.add_TalentServiceServicer_to_server(
@@ -103,3 +109,30 @@ async def test_graceful_shutdown_lets_in_flight_calls_finish(postgres_url: str) 
         await asyncio.sleep(0.3)
         await running.stop(grace=5)
         assert (await in_flight).name == "applications/slow"
+
+
+async def test_unimplemented_method_is_unimplemented(service: RunningService) -> None:
+    async with aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
+        stub = talent_pb2_grpc.TalentServiceStub(channel)
+        with pytest.raises(aio.AioRpcError) as raised:
+            await stub.GetApplicationHistory(
+                pb.GetApplicationHistoryRequest(name="applications/x"), metadata=auth("x", "talent.viewer")
+            )
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert await asyncio.to_thread(handled, service.metrics_port, "GetApplicationHistory", "Unimplemented") == 1
+
+
+async def test_a_call_the_client_abandons_counts_as_cancelled_not_as_a_server_fault(service: RunningService) -> None:
+    async with aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
+        stub = talent_pb2_grpc.TalentServiceStub(channel)
+        with pytest.raises(aio.AioRpcError) as raised:
+            await stub.GetApplication(
+                pb.GetApplicationRequest(name="applications/x"), metadata=auth("x", "talent.viewer"), timeout=0.2
+            )
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    for _ in range(50):
+        if await asyncio.to_thread(handled, service.metrics_port, "GetApplication", "Cancelled") == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert await asyncio.to_thread(handled, service.metrics_port, "GetApplication", "Cancelled") == 1
+    assert await asyncio.to_thread(handled, service.metrics_port, "GetApplication", "Unknown") == 0

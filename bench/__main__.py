@@ -1,0 +1,73 @@
+"""``python -m bench [--quick] [--output PATH] [--keep]``
+
+Starts an embedded PostgreSQL in a temporary directory and both services as separate processes on
+loopback ports, measures each RPC's rate against a bare Health/Check baseline through the same tool
+at the same concurrency, prints a table and writes results.json. Exit status 1 when any measured
+call failed (checked against the servers' own grpc_server_handled_total counters)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from bench import competition, talent
+from bench.cluster import Cluster
+from bench.config import FULL, QUICK
+from bench.loadgen import h2load_version
+from bench.report import Report
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="a few hundred requests per RPC (smoke test)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default: {DEFAULT_OUTPUT}")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory (service logs)")
+    parser.add_argument("--skip-competition", action="store_true")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace, console: Console) -> Report:
+    config = QUICK if args.quick else FULL
+    report = Report(quick=config.quick)
+    async with Cluster(keep=args.keep) as cluster:
+        assert cluster.talent is not None and cluster.competition is not None
+        console.print(
+            f"PostgreSQL on {cluster.postgres.url}; talent on {cluster.talent.target}, "
+            f"competition on {cluster.competition.target} (scratch: {cluster.work_dir})"
+        )
+        with console.status("talent service…"):
+            await talent.run(report, cluster.talent, config)
+        if args.skip_competition:
+            report.competition = {"available": False, "reason": "skipped (--skip-competition)"}
+        else:
+            with console.status("competition service…"):
+                await competition.run(report, cluster.competition, config, console)
+    return report
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    started = time.perf_counter()
+    report = asyncio.run(run(args, console))
+    elapsed = time.perf_counter() - started
+    report.print(console)
+    report.write(args.output, h2load_version(), elapsed)
+    console.print(f"wrote {args.output} ({elapsed:.0f} s in all)")
+    if not report.all_verified:
+        console.print("[red]some measured calls failed: see 'server codes'[/red]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""``suite``: the command-line client of the talent and competition services."""
