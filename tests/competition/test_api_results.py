@@ -86,6 +86,25 @@ async def test_live_leaderboard_ranks_pages_and_is_for_admins_only(competition_s
     )
 
 
+async def test_live_leaderboard_follows_a_resubmitted_sheet(competition_stub: Any) -> None:
+    """Live leaderboards are reused while the sheets stay the same; a changed sheet must show at once."""
+    c, pairs = await scored(competition_stub, entries=3, judges=3)
+    request = pb.GetLeaderboardRequest(round=c.round.name)
+    first = await competition_stub.GetLeaderboard(request, metadata=admin())
+    again = await competition_stub.GetLeaderboard(request, metadata=admin())
+    assert again == first
+    assert [r.entry.rsplit("/", 1)[1] for r in first.rows] == ["e2", "e1", "e0"]
+    # Every judge of e0 now gives it full marks: it must lead at once.
+    for judge_id, entry in pairs:
+        if entry.endswith("/e0"):
+            await competition_stub.SubmitScoreSheet(
+                pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores(10, 10, 10, 10)),
+                metadata=judge_auth(judge_id),
+            )
+    after = await competition_stub.GetLeaderboard(request, metadata=admin())
+    assert [(r.entry.rsplit("/", 1)[1], r.display_score) for r in after.rows][0] == ("e0", "100.00")
+
+
 async def test_close_refuses_missing_sheets_unless_forced_with_a_reason(
     competition_stub: Any, competition_service: RunningService
 ) -> None:

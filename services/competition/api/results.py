@@ -8,6 +8,7 @@ every role reads the frozen snapshot.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from services.common.auth import require_role
 from services.common.errors import ViolationCollector, permission_denied
 from services.common.idempotency import run_once
 from services.common.pagination import page_size
+from services.common.server import Platform
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import contest_ref, round_ref
@@ -26,10 +28,12 @@ from services.competition.domain.diagnostics import agreement, judge_severity
 from services.competition.domain.models import Round, ScoreSheet
 from services.competition.domain.ranking import DEFAULT_SEED, leaderboard_digest
 from services.competition.domain.results import (
+    LeaderboardLine,
     compute_leaderboard,
     cut_rule,
     freeze_row,
     round_results,
+    sheets_fingerprint,
     snapshot_rows,
 )
 from services.competition.domain.scoring import AggregationMethod, Sheet
@@ -52,22 +56,38 @@ def domain_sheets(sheets: list[ScoreSheet], entry_ids: set[str] | None = None) -
     ]
 
 
+# Live leaderboards kept per (round, round version, method, sheets): paging through 1,000 entries or
+# polling an open round does not rerun the bootstrap while no sheet changed.
+LEADERBOARD_CACHE_SIZE = 32
+
+
 class ResultsMethods(ServicerBase):
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self._leaderboards: OrderedDict[tuple[str, str, int, str, str], list[LeaderboardLine]] = OrderedDict()
+
     async def _live_rows(
         self, executor: asyncpg.Connection | asyncpg.Pool, current: Round, method: AggregationMethod
     ) -> list[dict[str, Any]]:
         """The leaderboard computed from the current sheets; the bootstrap runs in a worker thread so
         the event loop keeps serving other calls."""
         sheets = domain_sheets(await sheet_store.for_round(executor, current.contest_id, current.id))
-        lines = await asyncio.to_thread(
-            compute_leaderboard,
-            sheets,
-            current.domain_criteria(),
-            method,
-            cut_rule(current.advancement, current.award_tiers),
-            self.settings.bootstrap_resamples,
-            DEFAULT_SEED,
-        )
+        key = (current.contest_id, current.id, current.version, method.value, sheets_fingerprint(sheets))
+        lines = self._leaderboards.get(key)
+        if lines is None:
+            lines = await asyncio.to_thread(
+                compute_leaderboard,
+                sheets,
+                current.domain_criteria(),
+                method,
+                cut_rule(current.advancement, current.award_tiers),
+                self.settings.bootstrap_resamples,
+                DEFAULT_SEED,
+            )
+            self._leaderboards[key] = lines
+            while len(self._leaderboards) > LEADERBOARD_CACHE_SIZE:
+                self._leaderboards.popitem(last=False)
+        self._leaderboards.move_to_end(key)
         titles = await entry_store.titles(executor, current.contest_id, [line.entry_id for line in lines])
         return [dict(row) for row in snapshot_rows(lines, titles, [])]
 

@@ -8,6 +8,7 @@ the digest stored at finalization.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,6 +62,16 @@ class LeaderboardLine:
     robustness: float
     method_sensitive: bool
     within_cut: bool
+
+
+def sheets_fingerprint(sheets: Iterable[Sheet]) -> str:
+    """Identifies a round's sheets as aggregated: the same fingerprint gives the same leaderboard, so
+    a computed one can be reused across pages and calls until a sheet changes."""
+    digest = hashlib.sha256()
+    for sheet in sorted(sheets, key=lambda s: (s.entry_id, s.judge_id)):
+        values = ",".join(f"{k}={v!r}" for k, v in sorted(sheet.criterion_scores.items()))
+        digest.update(f"{sheet.entry_id}|{sheet.judge_id}|{sheet.score!r}|{values}\n".encode())
+    return digest.hexdigest()
 
 
 def compute_leaderboard(
