@@ -9,6 +9,7 @@ import asyncpg
 import grpc
 
 from services.common.auth import mint_token
+from services.common.grpc_errors import error_details
 from services.common.server import RunningService, ServiceDefinition, start_service
 from services.common.settings import ServiceSettings
 
@@ -66,19 +67,6 @@ async def start(
 
 def status_details(error: grpc.aio.AioRpcError) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
     """(ErrorInfo.reason, ErrorInfo.metadata, [(field, description)]) of a failed call."""
-    from google.rpc import error_details_pb2, status_pb2
-
-    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
-    assert raw is not None, f"no google.rpc.Status details on {error.code()}: {error.details()}"
-    status = status_pb2.Status.FromString(raw if isinstance(raw, bytes) else raw.encode())
-    reason, metadata, violations = "", {}, []
-    for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            reason, metadata = info.reason, dict(info.metadata)
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            violations = [(v.field, v.description) for v in bad.field_violations]
-    return reason, metadata, violations
+    details = error_details(error.trailing_metadata())
+    assert details is not None, f"no google.rpc.Status details on {error.code()}: {error.details()}"
+    return details.reason, details.metadata, details.violations

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2
 
 from protos.competition.v1 import competition_pb2_grpc
 from protos.talent.v1 import talent_pb2_grpc
+from services.common.grpc_errors import ErrorDetails, error_details
 
 # Exit codes (documented in ``suite --help`` and the README).
 EXIT_OK = 0
@@ -77,21 +77,9 @@ def decode_error(error: grpc.RpcError) -> ServerError:
     """The code, message, ErrorInfo and field violations of a failed call."""
     code: grpc.StatusCode = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
     message: str = (error.details() if hasattr(error, "details") else "") or ""
-    reason, metadata, violations = "", {}, []
     trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
-    raw = dict(trailing or ()).get("grpc-status-details-bin")
-    if raw:
-        status = status_pb2.Status.FromString(raw if isinstance(raw, bytes) else raw.encode())
-        for detail in status.details:
-            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                detail.Unpack(info)
-                reason, metadata = info.reason, dict(info.metadata)
-            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                bad = error_details_pb2.BadRequest()
-                detail.Unpack(bad)
-                violations = [(v.field, v.description) for v in bad.field_violations]
-    return ServerError(code, message, reason, metadata, violations)
+    details = error_details(trailing) or ErrorDetails()
+    return ServerError(code, message, details.reason, details.metadata, details.violations)
 
 
 def cli_error(error: grpc.RpcError, context: str = "") -> CliError:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -36,3 +39,33 @@ def internal_status(domain: str) -> grpc.Status:
     info.Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))
     status = status_pb2.Status(code=code_pb2.INTERNAL, message=INTERNAL_MESSAGE, details=[info])
     return rpc_status.to_status(status)
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """What a client reads back from a failed call's google.rpc.Status."""
+
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+    violations: list[tuple[str, str]] = field(default_factory=list)
+
+
+def error_details(trailing_metadata: Sequence[tuple[str, str | bytes]] | None) -> ErrorDetails | None:
+    """The ErrorInfo and BadRequest of a failed call, from its trailing metadata; None without a Status."""
+    raw = dict(trailing_metadata or ()).get("grpc-status-details-bin")
+    if raw is None:
+        return None
+    status = status_pb2.Status.FromString(raw if isinstance(raw, bytes) else raw.encode())
+    details = ErrorDetails()
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            details = ErrorDetails(info.reason, dict(info.metadata), details.violations)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            details = ErrorDetails(
+                details.reason, details.metadata, [(v.field, v.description) for v in bad.field_violations]
+            )
+    return details

@@ -102,7 +102,8 @@ async def test_live_leaderboard_follows_a_resubmitted_sheet(competition_stub: An
                 metadata=judge_auth(judge_id),
             )
     after = await competition_stub.GetLeaderboard(request, metadata=admin())
-    assert [(r.entry.rsplit("/", 1)[1], r.display_score) for r in after.rows][0] == ("e0", "100.00")
+    leader = after.rows[0]
+    assert (leader.entry.rsplit("/", 1)[1], leader.display_score) == ("e0", "100.00")
 
 
 async def test_close_refuses_missing_sheets_unless_forced_with_a_reason(
