@@ -20,21 +20,14 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.auth import mint_token
 from services.common.embedded_pg import EmbeddedPostgres
+from services.demo import CONTEST_ID
+from services.demo.guide import print_guide
 
 DATA_DIR = Path(os.environ.get("SUITE_DATA_DIR", ".data"))
 SECRETS_FILE = DATA_DIR / "dev-secrets.env"
 DEMO_MARKER = DATA_DIR / "demo-loaded"
 SERVICES = {"talent": (50051, 9101), "competition": (50052, 9102)}
-ROLES = [
-    ("hr-portal", "talent.editor"),
-    ("bureau-admin", "talent.admin"),
-    ("analyst", "talent.viewer"),
-    ("contest-admin", "competition.admin"),
-    ("judge-01", "competition.judge"),
-    ("ops", "competition.viewer"),
-]
 
 
 def dev_secrets() -> dict[str, str]:
@@ -137,7 +130,7 @@ def main() -> int:
 
 def load_demo(keys: dict[str, str]) -> None:
     environment = {**os.environ, "SUITE_JWT_KEY": keys["SUITE_JWT_KEY"]}
-    result = subprocess.run([sys.executable, "-m", "services.demo"], env=environment, check=False)
+    result = subprocess.run([sys.executable, "-m", "services.demo", "--no-guide"], env=environment, check=False)
     if result.returncode == 0:
         DEMO_MARKER.touch()
     else:
@@ -151,9 +144,7 @@ def print_banner(keys: dict[str, str]) -> None:
             f"  {name:<12} gRPC 127.0.0.1:{port_of(name, 'GRPC')}   "
             f"metrics http://127.0.0.1:{port_of(name, 'METRICS')}/metrics"
         )
-    print("\nDevelopment tokens (30 days; mint more with: .venv/bin/suite token mint --role ROLE --subject NAME):")
-    for subject, role in ROLES:
-        print(f"  {role:<20} {mint_token(keys['SUITE_JWT_KEY'], subject, [role])}")
+    print_guide(keys["SUITE_JWT_KEY"], CONTEST_ID)
     print("\nPress Ctrl-C to stop.", flush=True)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import yaml
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from protos.competition.v1 import competition_pb2 as pb
@@ -135,6 +136,25 @@ def parse_contest(data: Mapping[str, Any]) -> tuple[str, pb.Contest]:
     return contest_id, contest
 
 
+def parse_panel(data: Mapping[str, Any], judge_defs: list[tuple[str, pb.Judge]]) -> list[str]:
+    """The contest's judge panel (judge ids): ``contest.judges`` when given (judges defined elsewhere
+    may be named), else the judges the file defines."""
+    if "judges" not in data:
+        return [judge_id for judge_id, _ in judge_defs]
+    listed = data["judges"] or []
+    if not isinstance(listed, list):
+        raise SetupError("contest.judges: must be a list of judge ids")
+    panel: list[str] = []
+    for i, item in enumerate(listed):
+        judge_id = short(str(item))
+        if not ID_PATTERN.match(judge_id):
+            raise SetupError(f"contest.judges[{i}]: {item!r} must match {ID_PATTERN.pattern}")
+        if judge_id in panel:
+            raise SetupError(f"contest.judges[{i}]: {judge_id!r} is listed twice")
+        panel.append(judge_id)
+    return panel
+
+
 def parse_round(data: Mapping[str, Any], index: int) -> tuple[str, pb.Round]:
     path = f"rounds[{index}]"
     round_id = _need(data, "id", path)
@@ -214,6 +234,7 @@ def setup(ctx: Context) -> int:
         contest_id, contest = parse_contest(data["contest"])
         round_defs = [parse_round(r, i) for i, r in enumerate(data.get("rounds") or [])]
         judge_defs = [parse_judge(j, f"judges[{i}]") for i, j in enumerate(data.get("judges") or [])]
+        panel = parse_panel(data["contest"], judge_defs)
     except (SetupError, TypeError, ValueError, KeyError, AttributeError) as exc:
         raise CliError(f"{path}: {exc}") from None
     parent = contest_name(contest_id)
@@ -221,18 +242,38 @@ def setup(ctx: Context) -> int:
     api = ctx.competition
     actions: list[Row] = []
 
-    def act(resource: str, found: Any, create: Any) -> None:
+    def act(resource: str, found: Any, create: Any) -> str:
         if found is not None:
-            actions.append({"resource": resource, "action": "exists"})
+            action = "exists"
         elif dry:
-            actions.append({"resource": resource, "action": "would create"})
+            action = "would create"
         else:
             create()
-            actions.append({"resource": resource, "action": "created"})
+            action = "created"
+        actions.append({"resource": resource, "action": action})
+        return action
 
-    act(
+    # Judges first: the contest's panel names them.
+    for judge_id, judge in judge_defs:
+        name = judge_name(judge_id)
+        act(
+            name,
+            exists(api, "GetJudge", pb.GetJudgeRequest(name=name)),
+            lambda j=judge, i=judge_id, n=name: api.call(
+                "CreateJudge",
+                pb.CreateJudgeRequest(
+                    judge=j,
+                    judge_id=i,
+                    request_id=derived_request_id("judge", i, j.SerializeToString(deterministic=True).hex()),
+                ),
+                n,
+            ),
+        )
+    contest.judges.extend(judge_name(j) for j in panel)
+    found_contest = exists(api, "GetContest", pb.GetContestRequest(name=parent))
+    contest_action = act(
         parent,
-        exists(api, "GetContest", pb.GetContestRequest(name=parent)),
+        found_contest,
         lambda: api.call(
             "CreateContest",
             pb.CreateContestRequest(
@@ -245,11 +286,24 @@ def setup(ctx: Context) -> int:
             parent,
         ),
     )
+    if found_contest is not None:
+        missing = [n for n in contest.judges if n not in found_contest.judges]
+        if missing:
+            if not dry:
+                api.call(
+                    "UpdateContest",
+                    pb.UpdateContestRequest(
+                        contest=pb.Contest(
+                            name=parent, judges=[*found_contest.judges, *missing], etag=found_contest.etag
+                        ),
+                        update_mask=FieldMask(paths=["judges"]),
+                    ),
+                    parent,
+                )
+            actions[-1]["action"] = "would update" if dry else "updated"
     for round_id, message in round_defs:
         name = f"{parent}/rounds/{round_id}"
-        found = (
-            None if dry and actions[0]["action"] != "exists" else exists(api, "GetRound", pb.GetRoundRequest(name=name))
-        )
+        found = None if dry and contest_action != "exists" else exists(api, "GetRound", pb.GetRoundRequest(name=name))
         act(
             name,
             found,
@@ -260,21 +314,6 @@ def setup(ctx: Context) -> int:
                     round=r,
                     round_id=i,
                     request_id=derived_request_id("round", n, r.SerializeToString(deterministic=True).hex()),
-                ),
-                n,
-            ),
-        )
-    for judge_id, judge in judge_defs:
-        name = judge_name(judge_id)
-        act(
-            name,
-            exists(api, "GetJudge", pb.GetJudgeRequest(name=name)),
-            lambda j=judge, i=judge_id, n=name: api.call(
-                "CreateJudge",
-                pb.CreateJudgeRequest(
-                    judge=j,
-                    judge_id=i,
-                    request_id=derived_request_id("judge", i, j.SerializeToString(deterministic=True).hex()),
                 ),
                 n,
             ),

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf import field_mask_pb2
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as cpb
@@ -426,7 +427,19 @@ class Loader:
 
     async def competition_demo(self) -> None:
         c = self.competition
-        if await self.get_or_none(c.GetContest(cpb.GetContestRequest(name=CONTEST), metadata=self.admin)) is None:
+        # Judges first: they form the contest's panel, so that other contests' judges stay out of it.
+        for judge_id, display, domains, affiliations in JUDGES:
+            name = f"judges/{judge_id}"
+            if await self.get_or_none(c.GetJudge(cpb.GetJudgeRequest(name=name), metadata=self.admin)) is None:
+                judge = cpb.Judge(display_name=display, domains=domains, affiliations=affiliations)  # type: ignore[arg-type]
+                await c.CreateJudge(
+                    cpb.CreateJudgeRequest(judge=judge, judge_id=judge_id, request_id=f"demo-judge-{judge_id}"),
+                    metadata=self.admin,
+                )
+        self.summary.judges = len(JUDGES)
+        panel = [f"judges/{judge_id}" for judge_id, *_ in JUDGES]
+        found = await self.get_or_none(c.GetContest(cpb.GetContestRequest(name=CONTEST), metadata=self.admin))
+        if found is None:
             contest = cpb.Contest(
                 display_name="2024 全球精英创新创业大赛",
                 year=YEAR,
@@ -434,9 +447,19 @@ class Loader:
                 min_landing_ratio=0.6,
                 landing_deadline="2027-06-30",
                 landing_pool=cpb.LANDING_POOL_AWARDED,
+                judges=panel,
             )
             await c.CreateContest(
                 cpb.CreateContestRequest(contest=contest, contest_id=CONTEST_ID, request_id="demo-contest"),
+                metadata=self.admin,
+            )
+        elif lacking := [n for n in panel if n not in found.judges]:
+            # A demo loaded before contests had judge panels.
+            await c.UpdateContest(
+                cpb.UpdateContestRequest(
+                    contest=cpb.Contest(name=CONTEST, judges=[*found.judges, *lacking], etag=found.etag),
+                    update_mask=field_mask_pb2.FieldMask(paths=["judges"]),
+                ),
                 metadata=self.admin,
             )
         for round_id, message in ROUNDS:
@@ -448,15 +471,6 @@ class Loader:
                     ),
                     metadata=self.admin,
                 )
-        for judge_id, display, domains, affiliations in JUDGES:
-            name = f"judges/{judge_id}"
-            if await self.get_or_none(c.GetJudge(cpb.GetJudgeRequest(name=name), metadata=self.admin)) is None:
-                judge = cpb.Judge(display_name=display, domains=domains, affiliations=affiliations)  # type: ignore[arg-type]
-                await c.CreateJudge(
-                    cpb.CreateJudgeRequest(judge=judge, judge_id=judge_id, request_id=f"demo-judge-{judge_id}"),
-                    metadata=self.admin,
-                )
-        self.summary.judges = len(JUDGES)
         existing = await self.all_entry_ids()
         missing = [(i, e) for i, e in demo_entries() if i not in existing]
         if missing:

@@ -11,17 +11,8 @@ import grpc
 
 from services.cli.client import CliError
 from services.cli.tokens import dev_key
-from services.common.auth import mint_token
 from services.demo import CONTEST_ID, load_demo
-
-ROLES = [
-    ("talent.admin", "bureau-admin"),
-    ("talent.editor", "hr-portal"),
-    ("talent.viewer", "analyst"),
-    ("competition.admin", "contest-admin"),
-    ("competition.judge", "judge-01"),
-    ("competition.viewer", "ops"),
-]
+from services.demo.guide import print_guide
 
 
 def address(service: str, default_port: int) -> str:
@@ -52,17 +43,9 @@ def main() -> int:
         f"{summary.entries} entries, {summary.judges} judges, {summary.sheets_submitted} new sheets, "
         f"{summary.rounds_finalized} rounds finalized, {summary.awards} awards, {landed} landed"
     )
-    print(f"\nservices: talent gRPC {talent}, competition gRPC {competition}")
-    print("\ndevelopment tokens (1 day):")
-    for role, subject in ROLES:
-        print(f"  {role:<20} {mint_token(key, subject, [role], ttl_seconds=86400)}")
-    print(
-        "\ntry (`export SUITE_TOKEN=$(.venv/bin/suite token mint --role talent.viewer --role competition.viewer "
-        "--subject me)` first):"
-    )
-    print(f"  .venv/bin/suite competition leaderboard {CONTEST_ID}/final")
-    print(f"  .venv/bin/suite competition landing status {CONTEST_ID}")
-    print("  .venv/bin/suite talent targets --year 2024")
+    if "--no-guide" not in sys.argv[1:]:
+        print(f"\nservices: talent gRPC {talent}, competition gRPC {competition}")
+        print_guide(key, CONTEST_ID)
     return 0
 
 

@@ -142,10 +142,21 @@ async def make_contest(
     judges: int = 3,
     round_: pb.Round | None = None,
     judge_affiliations: list[list[str]] | None = None,
+    panel: bool = True,
 ) -> Contest:
-    contest = await stub.CreateContest(
-        pb.CreateContestRequest(contest=contest_message(), contest_id=slug("c")), metadata=admin()
-    )
+    """A contest with one round, its entries and its judges — on the contest's panel unless
+    ``panel`` is false (then AutoAssign draws from every judge of the database)."""
+    created_judges = []
+    for i in range(judges):
+        affiliations = judge_affiliations[i] if judge_affiliations else [f"University {uuid.uuid4().hex[:6]}"]
+        created_judges.append(
+            await stub.CreateJudge(
+                pb.CreateJudgeRequest(judge=judge_message(affiliations=affiliations), judge_id=slug("j")),
+                metadata=admin(),
+            )
+        )
+    message = contest_message(judges=[j.name for j in created_judges] if panel else [])
+    contest = await stub.CreateContest(pb.CreateContestRequest(contest=message, contest_id=slug("c")), metadata=admin())
     created_round = await stub.CreateRound(
         pb.CreateRoundRequest(parent=contest.name, round=round_ or round_message(), round_id="prelim"),
         metadata=admin(),
@@ -157,15 +168,6 @@ async def make_contest(
         ),
         metadata=admin(),
     )
-    created_judges = []
-    for i in range(judges):
-        affiliations = judge_affiliations[i] if judge_affiliations else [f"University {uuid.uuid4().hex[:6]}"]
-        created_judges.append(
-            await stub.CreateJudge(
-                pb.CreateJudgeRequest(judge=judge_message(affiliations=affiliations), judge_id=slug("j")),
-                metadata=admin(),
-            )
-        )
     return Contest(contest, created_round, list(batch.entries), created_judges)
 
 

@@ -35,11 +35,12 @@ async def test_state_changes_are_listed_and_the_chain_verifies(audited: tuple[An
             break
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
     actions = [e.action for e in events]
-    assert actions[:3] == ["contest.created", "round.created", "entries.created"]
+    # make_contest creates the judges first, then the contest with them on its panel.
+    assert actions[:5] == ["judge.created", "judge.created", "contest.created", "round.created", "entries.created"]
     assert actions[-2:] == ["round.auto_assigned", "round.opened"]
     assert all(e.actor == "admin-1" for e in events)
     assert events[1].previous_hash == events[0].hash
-    assert json.loads(events[0].payload_json)["contest"] == c.id
+    assert json.loads(events[2].payload_json)["contest"] == c.id
     verdict = await stub.VerifyAuditLog(pb.VerifyAuditLogRequest(), metadata=admin())
     assert (verdict.intact, verdict.events_checked, verdict.first_broken_sequence) == (True, len(events), 0)
     for metadata in (viewer(), judge_auth(c.judge_id(0))):
@@ -56,8 +57,8 @@ async def test_editing_a_row_by_sql_is_detected(audited: tuple[Any, RunningServi
     stub, service = audited
     total = await service.pool.fetchval("SELECT max(seq) FROM audit_log")
     assert total >= 5
-    k = 3
-    # seq 3 is "entries.created": quietly drop an entry from it.
+    k = 5
+    # seq 5 is "entries.created" (after two judges, the contest and its round): quietly drop an entry.
     await service.pool.execute("UPDATE audit_log SET payload = replace(payload, '\"e0\",', '') WHERE seq = $1", k)
     verdict = await stub.VerifyAuditLog(pb.VerifyAuditLogRequest(), metadata=admin())
     assert not verdict.intact

@@ -81,6 +81,68 @@ async def test_auto_assign_reports_shortfalls(postgres_url: str) -> None:
     assert all((s.assigned, s.required) == (2, 3) and "only 2 judges" in s.reason for s in result.shortfalls)
 
 
+async def set_panel(stub: Any, c: Contest, judges: list[str]) -> pb.Contest:
+    current = await stub.GetContest(pb.GetContestRequest(name=c.contest.name), metadata=admin())
+    updated: pb.Contest = await stub.UpdateContest(
+        pb.UpdateContestRequest(
+            contest=pb.Contest(name=current.name, etag=current.etag, judges=judges),
+            update_mask=FieldMask(paths=["judges"]),
+        ),
+        metadata=admin(),
+    )
+    return updated
+
+
+async def test_auto_assign_draws_only_from_the_contest_panel(postgres_url: str) -> None:
+    async with fresh_service(postgres_url) as (stub, _):
+        # Two contests in one database, three judges each (k = 3); judge 0 of the second works for an
+        # organisation of the first's entry 0.
+        first = await make_contest(stub, entries=4, judges=3, panel=False)
+        org = first.entries[0].team.organisations[0]
+        second = await make_contest(
+            stub, entries=4, judges=3, judge_affiliations=[[org], ["Uni B1"], ["Uni B2"]], panel=False
+        )
+        listed = await stub.ListConflicts(pb.ListConflictsRequest(parent=first.contest.name), metadata=admin())
+        assert [c.judge for c in listed.conflicts] == [second.judges[0].name]  # empty panel: every judge
+        for c in (first, second):
+            await set_panel(stub, c, [j.name for j in c.judges])
+        for c in (first, second):
+            result = await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+            assert (result.assignments_added, len(result.shortfalls)) == (12, 0)
+            pairs = await assigned_pairs(stub, c.round.name)
+            assert {judge for judge, _ in pairs} == {c.judge_id(i) for i in range(3)}
+        listed = await stub.ListConflicts(pb.ListConflictsRequest(parent=first.contest.name), metadata=admin())
+        assert list(listed.conflicts) == []
+        # An empty panel still means every judge: two entries × 3 judges spread over all six.
+        third = await make_contest(stub, entries=2, judges=0, panel=False)
+        await stub.AutoAssign(pb.AutoAssignRequest(round=third.round.name), metadata=admin())
+        everyone = {j.name.removeprefix("judges/") for j in [*first.judges, *second.judges]}
+        assert {judge for judge, _ in await assigned_pairs(stub, third.round.name)} == everyone
+
+
+async def test_manual_assignment_of_a_judge_off_the_panel_is_refused(
+    competition_stub: Any, competition_service: RunningService
+) -> None:
+    c = await make_contest(competition_stub, entries=1, judges=2)
+    await set_panel(competition_stub, c, [c.judges[0].name])
+    before = await count(competition_service, "assignments", "contest_id = $1", c.id)
+    reason, metadata, _ = await expect_error(
+        competition_stub.CreateAssignment(
+            pb.CreateAssignmentRequest(round=c.round.name, judge=c.judges[1].name, entry=c.entries[0].name),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert reason == "JUDGE_NOT_ON_PANEL"
+    assert metadata["judge"] == c.judges[1].name
+    assert await count(competition_service, "assignments", "contest_id = $1", c.id) == before
+    created = await competition_stub.CreateAssignment(
+        pb.CreateAssignmentRequest(round=c.round.name, judge=c.judges[0].name, entry=c.entries[0].name),
+        metadata=admin(),
+    )
+    assert created.judge == c.judges[0].name
+
+
 async def test_manual_assignment_refuses_conflicts_and_duplicates(
     competition_stub: Any, competition_service: RunningService
 ) -> None:

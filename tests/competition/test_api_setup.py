@@ -484,3 +484,107 @@ async def test_judges_create_get_list_update(competition_stub: Any, competition_
         competition_stub.CreateJudge(pb.CreateJudgeRequest(judge=judge_message()), metadata=auth(*ADMIN[:1])),
         grpc.StatusCode.PERMISSION_DENIED,
     )
+
+
+# --- judge panels -------------------------------------------------------------------------------
+
+
+async def new_judges(stub: Any, n: int) -> list[str]:
+    """Names of ``n`` new judges."""
+    return [
+        (
+            await stub.CreateJudge(pb.CreateJudgeRequest(judge=judge_message(), judge_id=slug("j")), metadata=admin())
+        ).name
+        for _ in range(n)
+    ]
+
+
+async def test_contest_panel_is_created_returned_and_updated(
+    competition_stub: Any, competition_service: RunningService
+) -> None:
+    a, b, c = await new_judges(competition_stub, 3)
+    created = await competition_stub.CreateContest(
+        pb.CreateContestRequest(contest=contest_message(judges=[c, a]), contest_id=slug("c")), metadata=admin()
+    )
+    assert list(created.judges) == [c, a]  # in the order given
+    fetched = await competition_stub.GetContest(pb.GetContestRequest(name=created.name), metadata=viewer())
+    assert list(fetched.judges) == [c, a]
+    # An update that does not name the panel keeps it.
+    renamed = await competition_stub.UpdateContest(
+        pb.UpdateContestRequest(
+            contest=pb.Contest(name=created.name, etag=created.etag, display_name="改名"),
+            update_mask=FieldMask(paths=["display_name"]),
+        ),
+        metadata=admin(),
+    )
+    assert list(renamed.judges) == [c, a]
+    updated = await competition_stub.UpdateContest(
+        pb.UpdateContestRequest(
+            contest=pb.Contest(name=created.name, etag=renamed.etag, judges=[b, c, a]),
+            update_mask=FieldMask(paths=["judges"]),
+        ),
+        metadata=admin(),
+    )
+    assert list(updated.judges) == [b, c, a]
+    assert updated.display_name == "改名"
+    contest_id = created.name.removeprefix("contests/")
+    payloads = await competition_service.pool.fetch(
+        "SELECT action, payload::jsonb AS payload FROM audit_log WHERE payload::jsonb ->> 'contest' = $1 ORDER BY seq",
+        contest_id,
+    )
+    assert [r["action"] for r in payloads] == ["contest.created", "contest.updated", "contest.updated"]
+    assert payloads[-1]["payload"]["judges"] == [j.removeprefix("judges/") for j in (b, c, a)]
+    # An empty panel means every judge again.
+    emptied = await competition_stub.UpdateContest(
+        pb.UpdateContestRequest(
+            contest=pb.Contest(name=created.name, etag=updated.etag), update_mask=FieldMask(paths=["judges"])
+        ),
+        metadata=admin(),
+    )
+    assert list(emptied.judges) == []
+
+
+BAD_PANELS: list[tuple[str, list[str], str, str]] = [
+    ("bad name", ["{a}", "j-1"], "contest.judges[1]", "judges/{id}"),
+    ("nested name", ["judges/x/y"], "contest.judges[0]", "judges/{id}"),
+    ("unknown judge", ["{a}", "judges/nobody-{seed}"], "contest.judges[1]", "no such judge"),
+    ("duplicate", ["{a}", "{b}", "{a}"], "contest.judges[2]", "duplicates contest.judges[0]"),
+]
+
+
+@pytest.mark.parametrize(("case", "panel", "field", "says"), BAD_PANELS, ids=[c[0] for c in BAD_PANELS])
+async def test_bad_panel_is_invalid_argument_and_writes_nothing(
+    competition_stub: Any, competition_service: RunningService, case: str, panel: list[str], field: str, says: str
+) -> None:
+    a, b = await new_judges(competition_stub, 2)
+    judges = [p.format(a=a, b=b, seed=slug("x")) for p in panel]
+    contests_before = await count(competition_service, "contests")
+    audit_before = await count(competition_service, "audit_log")
+    _, _, violations = await expect_error(
+        competition_stub.CreateContest(
+            pb.CreateContestRequest(contest=contest_message(judges=judges), contest_id=slug("c"), request_id=slug("r")),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert [(f, says in d) for f, d in violations] == [(field, True)]
+    assert await count(competition_service, "contests") == contests_before
+    assert await count(competition_service, "audit_log") == audit_before
+
+    existing = await competition_stub.CreateContest(
+        pb.CreateContestRequest(contest=contest_message(judges=[b]), contest_id=slug("c")), metadata=admin()
+    )
+    audit_before = await count(competition_service, "audit_log")
+    _, _, violations = await expect_error(
+        competition_stub.UpdateContest(
+            pb.UpdateContestRequest(
+                contest=pb.Contest(name=existing.name, etag=existing.etag, judges=judges),
+                update_mask=FieldMask(paths=["judges"]),
+            ),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert [(f, says in d) for f, d in violations] == [(field, True)]
+    assert await competition_stub.GetContest(pb.GetContestRequest(name=existing.name), metadata=admin()) == existing
+    assert await count(competition_service, "audit_log") == audit_before

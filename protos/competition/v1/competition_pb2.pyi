@@ -119,7 +119,7 @@ LANDING_TARGET_STATUS_AT_RISK: LandingTargetStatus
 LANDING_TARGET_STATUS_MISSED: LandingTargetStatus
 
 class Contest(_message.Message):
-    __slots__ = ("name", "display_name", "year", "min_landed_entries", "min_landing_ratio", "landing_deadline", "landing_pool", "create_time", "update_time", "etag")
+    __slots__ = ("name", "display_name", "year", "min_landed_entries", "min_landing_ratio", "landing_deadline", "landing_pool", "create_time", "update_time", "etag", "judges")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +130,7 @@ class Contest(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    JUDGES_FIELD_NUMBER: _ClassVar[int]
     name: str
     display_name: str
     year: int
@@ -140,7 +141,8 @@ class Contest(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., year: _Optional[int] = ..., min_landed_entries: _Optional[int] = ..., min_landing_ratio: _Optional[float] = ..., landing_deadline: _Optional[str] = ..., landing_pool: _Optional[_Union[LandingPool, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    judges: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., year: _Optional[int] = ..., min_landed_entries: _Optional[int] = ..., min_landing_ratio: _Optional[float] = ..., landing_deadline: _Optional[str] = ..., landing_pool: _Optional[_Union[LandingPool, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., judges: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Criterion(_message.Message):
     __slots__ = ("key", "display_name", "weight", "min_value", "max_value", "step")

@@ -386,21 +386,24 @@ class CompetitionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListConflicts(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Affiliation conflicts are derived for the judges of the contest's panel (every judge when the
+        panel is empty); declared conflicts are always listed.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AutoAssign(self, request, context):
-        """Assigns judges_per_entry judges to every entry of the round: no conflicts, domain match
-        preferred, loads balanced, deterministic. Entries that cannot be fully covered are listed.
+        """Assigns judges_per_entry judges of the contest's panel to every entry of the round: no conflicts,
+        domain match preferred, loads balanced, deterministic. Entries that cannot be fully covered are listed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateAssignment(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """A judge outside a non-empty panel → FAILED_PRECONDITION JUDGE_NOT_ON_PANEL.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

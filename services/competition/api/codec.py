@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from protos.competition.v1 import competition_pb2 as pb
-from services.common.codec import enum_from_proto, enum_to_proto, timestamp
+from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
 from services.common.errors import ViolationCollector
 from services.competition.domain.audit import AuditRow, canonical_payload
 from services.competition.domain.models import (
@@ -93,7 +93,8 @@ def _date(value: str, path: str, violations: ViolationCollector) -> date | None:
 
 
 def contest_fields(message: pb.Contest, violations: ViolationCollector, prefix: str = "contest") -> ContestFields:
-    """Zero means "not given" for the landing targets, which then take their defaults (5, 0.60)."""
+    """Zero means "not given" for the landing targets, which then take their defaults (5, 0.60). The
+    panel's names become judge ids, in the order given."""
     pool = enum_from_proto(
         pb.LandingPool,
         message.landing_pool,
@@ -111,6 +112,9 @@ def contest_fields(message: pb.Contest, violations: ViolationCollector, prefix: 
         min_landing_ratio=message.min_landing_ratio or defaults.min_landing_ratio,
         landing_deadline=_date(message.landing_deadline, f"{prefix}.landing_deadline", violations),
         landing_pool=pool or LandingPool.AWARDED,
+        judge_ids=tuple(
+            resource_id(name, "judges", f"{prefix}.judges[{i}]", violations) for i, name in enumerate(message.judges)
+        ),
     )
 
 
@@ -126,6 +130,7 @@ def contest_to_proto(contest: Contest) -> pb.Contest:
         create_time=timestamp(contest.create_time),
         update_time=timestamp(contest.update_time),
         etag=etag(contest.id, contest.version),
+        judges=[judge_name(j) for j in contest.judge_ids],
     )
 
 

@@ -143,11 +143,11 @@ class JudgingMethods(ServicerBase):
         violations.raise_if_any()
         judge_id = own_judge(caller, requested_judge, "conflicts")
         after = self.tokens.decode(request.page_token, request)
-        await contest_store.get(self.pool, contest_id)
+        contest = await contest_store.get(self.pool, contest_id)
         judges = (
             list((await judge_store.get_many(self.pool, [judge_id])).values())
             if judge_id
-            else await judge_store.all_judges(self.pool)
+            else await judge_store.on_panel(self.pool, contest.judge_ids)
         )
         entries = (
             list((await entry_store.get_many(self.pool, contest_id, [entry_id])).values())
@@ -190,7 +190,8 @@ class JudgingMethods(ServicerBase):
                 )
             entry_ids = await round_store.entry_ids(connection, current)
             entries = await entry_store.get_many(connection, contest_id, entry_ids)
-            judges = await judge_store.all_judges(connection)
+            contest = await contest_store.get(connection, contest_id)
+            judges = await judge_store.on_panel(connection, contest.judge_ids)
             declared = await assignment_store.declared(connection, contest_id)
             existing = await assignment_store.for_round(connection, contest_id, round_id)
             await assignment_store.lock_open_rounds(connection, contest_id)
@@ -265,6 +266,8 @@ class JudgingMethods(ServicerBase):
             ensure_assignable(current)
             entry = await entry_store.get(connection, contest_id, entry_id)
             judge = await judge_store.get(connection, judge_id)
+            contest = await contest_store.get(connection, contest_id)
+            rules.ensure_on_panel(contest.judge_ids, judge_id, contest_id)
             if entry_id not in await round_store.entry_ids(connection, current):
                 raise failed_precondition(
                     "ENTRY_NOT_IN_ROUND",

@@ -40,8 +40,10 @@ from services.competition.store import rounds as round_store
 from services.competition.store import sheets as sheet_store
 
 CONTEST_UPDATABLE = frozenset(
-    {"display_name", "year", "min_landed_entries", "min_landing_ratio", "landing_deadline", "landing_pool"}
+    {"display_name", "year", "min_landed_entries", "min_landing_ratio", "landing_deadline", "landing_pool", "judges"}
 )
+# Update-mask paths whose model field is named differently.
+CONTEST_FIELD = {"judges": "judge_ids"}
 # The sequence is not updatable: later rounds take the entries the previous one advanced.
 ROUND_UPDATABLE = frozenset(
     {
@@ -74,6 +76,16 @@ def _contest_id(name: str, path: str = "name") -> str:
     contest_id = contest_ref(name, path, violations)
     violations.raise_if_any()
     return contest_id
+
+
+async def check_panel_exists(connection: asyncpg.Connection, judge_ids: tuple[str, ...], path: str) -> None:
+    """INVALID_ARGUMENT with a violation per judge of the panel that does not exist (one query)."""
+    if not judge_ids:
+        return
+    violations = ViolationCollector()
+    known = await judge_store.get_many(connection, judge_ids)
+    rules.check_panel_known(judge_ids, known.keys(), path, violations)
+    violations.raise_if_any()
 
 
 async def withdraw_conflicted(
@@ -111,9 +123,13 @@ class SetupMethods(ServicerBase):
         contest_id = request.contest_id or rules.generate_id("c")
 
         async def create(connection: asyncpg.Connection) -> pb.Contest:
+            await check_panel_exists(connection, fields.judge_ids, "contest.judges")
             contest = await contest_store.insert(connection, contest_id, fields)
             await audit.append(
-                connection, caller.subject, "contest.created", {"contest": contest_id, "year": fields.year}
+                connection,
+                caller.subject,
+                "contest.created",
+                {"contest": contest_id, "year": fields.year, "judges": list(fields.judge_ids)},
             )
             return codec.contest_to_proto(contest)
 
@@ -167,13 +183,16 @@ class SetupMethods(ServicerBase):
             current = await contest_store.get(connection, contest_id, for_update=True)
             check_etag(request.contest.etag, codec.etag(current.id, current.version), "contest")
             base = ContestFields.model_validate(current.model_dump(include=set(ContestFields.model_fields)))
-            merged = base.model_copy(update={p: getattr(incoming, p) for p in paths})
+            fields = [CONTEST_FIELD.get(p, p) for p in paths]
+            merged = base.model_copy(update={f: getattr(incoming, f) for f in fields})
             rules.validate_contest(merged, violations)
             violations.raise_if_any()
+            payload: dict[str, object] = {"contest": contest_id, "fields": sorted(paths)}
+            if "judges" in paths:
+                await check_panel_exists(connection, merged.judge_ids, "contest.judges")
+                payload["judges"] = list(merged.judge_ids)
             updated = await contest_store.update(connection, contest_id, merged)
-            await audit.append(
-                connection, caller.subject, "contest.updated", {"contest": contest_id, "fields": sorted(paths)}
-            )
+            await audit.append(connection, caller.subject, "contest.updated", payload)
         return codec.contest_to_proto(updated)
 
     # --- rounds -----------------------------------------------------------------------------

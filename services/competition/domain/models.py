@@ -59,6 +59,8 @@ class ContestFields(Frozen):
     min_landing_ratio: float = 0.60
     landing_deadline: date | None = None
     landing_pool: LandingPool = LandingPool.AWARDED
+    # The judge panel (judge ids, in the order given); empty means every judge.
+    judge_ids: tuple[str, ...] = ()
 
 
 class Contest(ContestFields):

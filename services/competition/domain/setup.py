@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Final
 
-from services.common.errors import DomainError, ViolationCollector
+from services.common.errors import DomainError, ViolationCollector, failed_precondition
 from services.competition.domain.models import (
     AwardTier,
     ContestFields,
@@ -33,7 +33,9 @@ MAX_REASON = 2000
 MAX_LIST = 50
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_JUDGES_PER_ENTRY = 50
+MAX_PANEL = 500
 MAX_CRITERIA = 20
+JUDGE_NOT_ON_PANEL: Final = "JUDGE_NOT_ON_PANEL"
 
 
 def generate_id(kind_letter: str) -> str:
@@ -73,6 +75,38 @@ def validate_contest(fields: ContestFields, violations: ViolationCollector, pref
         f"{prefix}.min_landing_ratio",
         "must be between 0 and 1",
     )
+    check_panel(fields.judge_ids, f"{prefix}.judges", violations)
+
+
+def check_panel(judge_ids: Sequence[str], path: str, violations: ViolationCollector) -> None:
+    """A judge panel: bounded, each judge named once. (Malformed names are reported by the codec.)"""
+    if len(judge_ids) > MAX_PANEL:
+        violations.add(path, f"at most {MAX_PANEL} judges")
+    first: dict[str, int] = {}
+    for i, judge_id in enumerate(judge_ids):
+        if judge_id and judge_id in first:
+            violations.add(f"{path}[{i}]", f"duplicates {path}[{first[judge_id]}]")
+        elif judge_id:
+            first[judge_id] = i
+
+
+def check_panel_known(
+    judge_ids: Sequence[str], known: Collection[str], path: str, violations: ViolationCollector
+) -> None:
+    """Every judge of a panel must exist."""
+    for i, judge_id in enumerate(judge_ids):
+        if judge_id and judge_id not in known:
+            violations.add(f"{path}[{i}]", f"no such judge: judges/{judge_id}")
+
+
+def ensure_on_panel(judge_ids: Collection[str], judge_id: str, contest_id: str) -> None:
+    """A contest with a panel takes its judges only from it; an empty panel means every judge."""
+    if judge_ids and judge_id not in judge_ids:
+        raise failed_precondition(
+            JUDGE_NOT_ON_PANEL,
+            f"judges/{judge_id} is not on the judge panel of contests/{contest_id}; add them to the panel first",
+            {"judge": f"judges/{judge_id}", "contest": f"contests/{contest_id}"},
+        )
 
 
 def _check_award_tiers(

@@ -12,7 +12,7 @@ from services.competition.domain.models import Contest, ContestFields
 
 COLUMNS = (
     "id, display_name, year, min_landed_entries, min_landing_ratio, landing_deadline, landing_pool,"
-    " version, create_time, update_time"
+    " judge_ids, version, create_time, update_time"
 )
 
 Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
@@ -30,13 +30,14 @@ def _values(fields: ContestFields) -> list[object]:
         fields.min_landing_ratio,
         fields.landing_deadline,
         fields.landing_pool.value,
+        list(fields.judge_ids),
     ]
 
 
 async def insert(connection: asyncpg.Connection, contest_id: str, fields: ContestFields) -> Contest:
     row = await connection.fetchrow(
         "INSERT INTO contests (id, display_name, year, min_landed_entries, min_landing_ratio, landing_deadline,"
-        f" landing_pool) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
+        f" landing_pool, judge_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
         contest_id,
         *_values(fields),
     )
@@ -58,7 +59,8 @@ async def get(executor: Executor, contest_id: str, *, for_update: bool = False) 
 async def update(connection: asyncpg.Connection, contest_id: str, fields: ContestFields) -> Contest:
     row = await connection.fetchrow(
         "UPDATE contests SET display_name = $2, year = $3, min_landed_entries = $4, min_landing_ratio = $5,"
-        " landing_deadline = $6, landing_pool = $7, version = version + 1, update_time = clock_timestamp()"
+        " landing_deadline = $6, landing_pool = $7, judge_ids = $8, version = version + 1,"
+        " update_time = clock_timestamp()"
         f" WHERE id = $1 RETURNING {COLUMNS}",
         contest_id,
         *_values(fields),

@@ -51,6 +51,14 @@ async def all_judges(executor: Executor) -> list[Judge]:
     return [to_judge(r) for r in await executor.fetch(f"SELECT {COLUMNS} FROM judges ORDER BY id")]
 
 
+async def on_panel(executor: Executor, judge_ids: Sequence[str]) -> list[Judge]:
+    """The judges of a contest's panel, by id; an empty panel means every judge."""
+    if not judge_ids:
+        return await all_judges(executor)
+    rows = await executor.fetch(f"SELECT {COLUMNS} FROM judges WHERE id = ANY($1::text[]) ORDER BY id", list(judge_ids))
+    return [to_judge(r) for r in rows]
+
+
 async def get_many(executor: Executor, judge_ids: Sequence[str]) -> dict[str, Judge]:
     rows = await executor.fetch(f"SELECT {COLUMNS} FROM judges WHERE id = ANY($1::text[])", list(judge_ids))
     return {r["id"]: to_judge(r) for r in rows}
