@@ -15,7 +15,7 @@ from protos.talent.v1 import talent_pb2_grpc
 from services.talent.service import DEFINITION
 from services.talent.settings import TalentSettings
 from tests.support import auth, create_database, start
-from tests.talent.helpers import EDITOR, VIEWER, individual, team
+from tests.talent.helpers import ADMIN, EDITOR, VIEWER, individual, team
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,8 @@ async def stub(postgres_url: str) -> AsyncIterator[Any]:
     await running.stop(grace=0)
 
 
-async def application_at(stub: Any, programme: str, stage: Any, candidate: pb.Candidate | None = None) -> None:
+async def application_at(stub: Any, programme: str, stage: Any, candidate: pb.Candidate | None = None) -> str:
+    """A new candidate with an application of 2024 at ``stage``; returns the candidate's name."""
     created = await stub.CreateCandidate(
         pb.CreateCandidateRequest(candidate=candidate or individual()), metadata=auth(*EDITOR)
     )
@@ -47,6 +48,8 @@ async def application_at(stub: Any, programme: str, stage: Any, candidate: pb.Ca
             pb.TransitionApplicationRequest(name=application.name, expected_stage=current, target_stage=target),
             metadata=auth(*EDITOR),
         )
+    name: str = created.name
+    return name
 
 
 async def test_target_progress_counts_forecast_and_status(stub: Any) -> None:
@@ -84,3 +87,14 @@ async def test_year_without_targets_is_empty_and_bad_year_is_invalid(stub: Any) 
     with pytest.raises(aio.AioRpcError) as raised:
         await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=0), metadata=auth(*VIEWER))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_soft_deleted_candidates_do_not_count(stub: Any) -> None:
+    before = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+    selected = {t.slug: t.selected for t in before.targets}["ouyue"]
+    created = await application_at(stub, "programmes/ouyue", pb.STAGE_SELECTED)
+    with_it = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+    assert {t.slug: t.selected for t in with_it.targets}["ouyue"] == selected + 1
+    await stub.DeleteCandidate(pb.DeleteCandidateRequest(name=created), metadata=auth(*ADMIN))
+    after = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+    assert {t.slug: t.selected for t in after.targets}["ouyue"] == selected
