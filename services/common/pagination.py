@@ -30,12 +30,15 @@ def page_size(requested: int) -> int:
 
 
 def filter_fingerprint(request: Message) -> str:
-    """The request without its paging fields: what must stay the same from page to page."""
+    """The request without its paging fields: what must stay the same from page to page. The message
+    type is part of it, so a token of one collection is refused by another."""
     copy = type(request)()
     copy.CopyFrom(request)
     for field in ("page_token", "page_size"):
         copy.ClearField(field)
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()[:32]
+    digest = hashlib.sha256(request.DESCRIPTOR.full_name.encode() + b"\n")
+    digest.update(copy.SerializeToString(deterministic=True))
+    return digest.hexdigest()[:32]
 
 
 class PageTokens:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -297,3 +298,29 @@ async def test_anonymize_erases_pii_and_keeps_history(talent_stub: Any, talent_s
         pb.GetApplicationHistoryRequest(name=application.name), metadata=auth(*VIEWER)
     )
     assert [e.to_stage for e in history.events] == [pb.STAGE_SCOUTED]
+
+
+async def test_concurrent_updates_to_the_same_email_leave_one_winner(talent_stub: Any) -> None:
+    for attempt in range(5):
+        one = await talent_stub.CreateCandidate(
+            pb.CreateCandidateRequest(candidate=individual()), metadata=auth(*EDITOR)
+        )
+        two = await talent_stub.CreateCandidate(
+            pb.CreateCandidateRequest(candidate=individual()), metadata=auth(*EDITOR)
+        )
+        email = f"race{attempt}.{one.name[-6:]}@example.com"
+        results = await asyncio.gather(
+            *(
+                talent_stub.UpdateCandidate(
+                    pb.UpdateCandidateRequest(
+                        candidate=pb.Candidate(name=c.name, etag=c.etag, contact=pb.Contact(email=email)),
+                        update_mask=FieldMask(paths=["contact.email"]),
+                    ),
+                    metadata=auth(*EDITOR),
+                )
+                for c in (one, two)
+            ),
+            return_exceptions=True,
+        )
+        codes = sorted(r.code().name if isinstance(r, aio.AioRpcError) else "OK" for r in results)
+        assert codes == ["ALREADY_EXISTS", "OK"], codes

@@ -114,3 +114,15 @@ async def test_bad_order_by_is_invalid(stub: Any) -> None:
         await stub.ListCandidates(pb.ListCandidatesRequest(order_by="email"), metadata=auth(*VIEWER))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert status_details(raised.value)[2][0][0] == "order_by"
+
+
+async def test_a_page_token_of_another_collection_is_refused(stub: Any, collection: list[str]) -> None:
+    programmes = await stub.ListProgrammes(pb.ListProgrammesRequest(page_size=1), metadata=auth(*VIEWER))
+    for call, request in [
+        (stub.ListCandidates, pb.ListCandidatesRequest(page_token=programmes.next_page_token)),
+        (stub.ListApplications, pb.ListApplicationsRequest(page_token=programmes.next_page_token)),
+    ]:
+        with pytest.raises(aio.AioRpcError) as raised:
+            await call(request, metadata=auth(*VIEWER))
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert status_details(raised.value)[2][0][0] == "page_token"

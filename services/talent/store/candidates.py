@@ -145,7 +145,25 @@ async def update(
     replace_document: bool,
 ) -> Candidate:
     await _refuse_duplicates(connection, fields, document, current.id)
-    row = await connection.fetchrow(
+    try:
+        # A savepoint: if a concurrent write takes the same contact between our check and our
+        # update, the transaction stays usable to name the winner.
+        async with connection.transaction():
+            row = await _update_row(connection, current, fields, document, replace_document)
+    except asyncpg.UniqueViolationError:
+        await _refuse_duplicates(connection, fields, document, current.id)
+        raise already_exists("DUPLICATE_CANDIDATE", "a candidate with the same contact already exists") from None
+    return to_candidate(row)
+
+
+async def _update_row(
+    connection: asyncpg.Connection,
+    current: Candidate,
+    fields: CandidateFields,
+    document: Document | None,
+    replace_document: bool,
+) -> asyncpg.Record:
+    row: asyncpg.Record = await connection.fetchrow(
         "UPDATE candidates SET kind = $2, display_name = $3, domain = $4, origin = $5, tier = $6,"
         " employer = $7, birth_year = $8, email = $9, phone = $10, leader = $11, members = $12,"
         " document_hash = CASE WHEN $13 THEN $14 ELSE document_hash END,"
@@ -157,7 +175,7 @@ async def update(
         document.hash if document else None,
         document.last4 if document else None,
     )
-    return to_candidate(row)
+    return row
 
 
 async def soft_delete(connection: asyncpg.Connection, candidate_id: str) -> Candidate:
