@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import asyncpg
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -32,6 +33,33 @@ def to_status(error: DomainError, domain: str) -> grpc.Status:
         details.append(packed)
     status = status_pb2.Status(code=error.code.value, message=error.message, details=details)
     return rpc_status.to_status(status)
+
+
+# Failures of the database rather than of the request: the client may retry.
+DATABASE_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now, query canceled
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,  # "connection is closed" and the like
+)
+# The transaction lost a race (deadlock, serialization failure): retrying it is safe.
+TRANSACTION_CONFLICT = (asyncpg.exceptions.TransactionRollbackError,)
+
+
+def infrastructure_status(error: Exception, domain: str) -> grpc.Status | None:
+    """UNAVAILABLE or ABORTED for the failures a client should retry; None for anything else."""
+    if isinstance(error, TRANSACTION_CONFLICT):
+        code, reason, message = code_pb2.ABORTED, "TRANSACTION_CONFLICT", "a concurrent change won; retry"
+    elif isinstance(error, DATABASE_UNAVAILABLE):
+        code, reason, message = code_pb2.UNAVAILABLE, "DATABASE_UNAVAILABLE", "the database is unavailable; retry"
+    else:
+        return None
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=domain))
+    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[info]))
 
 
 def internal_status(domain: str) -> grpc.Status:

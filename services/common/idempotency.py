@@ -74,3 +74,11 @@ async def run_once(
             response.SerializeToString(deterministic=True),
         )
         return response
+
+
+async def expire(pool: asyncpg.Pool, older_than_hours: float) -> int:
+    """Forget request ids older than the retention (AIP-155 lets a server honour them for a while)."""
+    status: str = await pool.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)", older_than_hours * 3600
+    )
+    return int(status.rsplit(" ", 1)[1])

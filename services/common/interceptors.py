@@ -17,7 +17,7 @@ from grpc import aio
 
 from services.common.auth import TokenVerifier, current_caller
 from services.common.errors import DomainError
-from services.common.grpc_errors import internal_status, to_status
+from services.common.grpc_errors import infrastructure_status, internal_status, to_status
 from services.common.logs import request_id_var
 from services.common.metrics import GrpcServerMetrics, code_label
 
@@ -168,7 +168,13 @@ class ErrorInterceptor(BehaviorInterceptor):
             except NotImplementedError:
                 # What the generated base servicer raises for a method nobody implemented.
                 await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{call.method} is not implemented")
-            except Exception:
+            except Exception as error:
+                transient = infrastructure_status(error, self.domain)
+                if transient is not None:
+                    log.warning(
+                        "transient failure: %s", type(error).__name__, extra={"fields": {"method": call.method}}
+                    )
+                    await context.abort_with_status(transient)
                 log.exception("unexpected error", extra={"fields": {"method": call.method}})
                 await context.abort_with_status(internal_status(self.domain))
 

@@ -94,9 +94,12 @@ class BusinessCollector(Collector):
         return []
 
     def _refresh(self) -> tuple[list[Metric], int]:
+        future = asyncio.run_coroutine_threadsafe(self._read(), self._loop)
         try:
-            return asyncio.run_coroutine_threadsafe(self._read(), self._loop).result(self._timeout), 1
+            return future.result(self._timeout), 1
         except Exception:
+            # A hung read must not keep a pool connection: the next scrape starts afresh.
+            future.cancel()
             log.warning("business metrics could not be read", exc_info=True)
             return [], 0
 

@@ -18,6 +18,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
+from services.common import idempotency
 from services.common.auth import TokenVerifier
 from services.common.db import create_pool, migrate
 from services.common.embedded_pg import EmbeddedPostgres
@@ -85,6 +86,7 @@ class RunningService:
         self.grpc_port = grpc_port
         self.metrics_port = metrics.port
         self._watcher: asyncio.Task[None] | None = None
+        self._housekeeper: asyncio.Task[None] | None = None
 
     async def start_watching(self) -> None:
         """Report the first health status before serving, then keep it current in the background.
@@ -95,6 +97,16 @@ class RunningService:
         await self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
         await self._check_database(None)
         self._watcher = asyncio.create_task(self._watch_database())
+        self._housekeeper = asyncio.create_task(self._expire_request_ids())
+
+    async def _expire_request_ids(self) -> None:
+        retention = self.settings.request_id_retention_hours
+        while True:
+            try:
+                await idempotency.expire(self.pool, retention)
+            except Exception:
+                log.warning("could not expire old request ids", exc_info=True)
+            await asyncio.sleep(min(retention * 360, 3600))
 
     async def _set_health(self, status: int) -> None:
         for name in ("", self.definition.full_name):
@@ -122,11 +134,14 @@ class RunningService:
     async def stop(self, grace: float | None = None) -> None:
         """Health → NOT_SERVING first, so load balancers stop sending; then let in-flight RPCs
         finish within the grace period; then close the pool and the metrics endpoint."""
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        for task in (self._watcher, self._housekeeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.health.enter_graceful_shutdown()
+        if grace is None:
+            await asyncio.sleep(self.settings.shutdown_drain_seconds)
         await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
         await self.pool.close()
         self.metrics.close()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     # In-flight RPCs get this long to finish after SIGTERM; Kubernetes' terminationGracePeriodSeconds
     # must stay above it.
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
+    # After SIGTERM the server reports NOT_SERVING and keeps accepting calls this long, so that load
+    # balancers and readiness probes take it out of rotation before the listener closes.
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0, le=60)
     health_check_interval_seconds: float = Field(default=2.0, gt=0, le=60)
 
     # HS256: the shared secret. RS256/EdDSA: the PEM public key.
@@ -47,6 +50,18 @@ class ServiceSettings(BaseSettings):
 
     # Business gauges are read from PostgreSQL at scrape time and cached this long.
     metrics_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # How long a request_id is honoured (AIP-155): older keys are deleted.
+    request_id_retention_hours: float = Field(default=7 * 24, gt=0, le=24 * 365)
+
+    @model_validator(mode="after")
+    def _pool_sizes_in_order(self) -> ServiceSettings:
+        if self.db_pool_min_size > self.db_pool_max_size:
+            prefix = str(self.model_config.get("env_prefix", "")).upper()
+            raise ValueError(
+                f"{prefix}DB_POOL_MIN_SIZE ({self.db_pool_min_size}) exceeds "
+                f"{prefix}DB_POOL_MAX_SIZE ({self.db_pool_max_size})"
+            )
+        return self
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -59,6 +74,9 @@ def load_settings(cls: type[SettingsT]) -> SettingsT:
     except ValidationError as exc:
         prefix = cls.model_config.get("env_prefix", "")
         for error in exc.errors():
-            variable = (prefix + "_".join(str(p) for p in error["loc"])).upper()
-            print(f"invalid setting {variable}: {error['msg']}", file=sys.stderr)
+            if error["loc"]:
+                variable = (prefix + "_".join(str(p) for p in error["loc"])).upper()
+                print(f"invalid setting {variable}: {error['msg']}", file=sys.stderr)
+            else:  # a rule across several variables names them in its message
+                print(f"invalid settings: {error['msg']}", file=sys.stderr)
         raise SystemExit(2) from None

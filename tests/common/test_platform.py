@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import asyncpg
+import grpc
 import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -22,10 +23,11 @@ from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.db import migrate, migrations_in
 from services.common.embedded_pg import EmbeddedPostgres
+from services.common.idempotency import expire
 from services.common.server import RunningService
 from services.talent.service import DEFINITION
 from services.talent.settings import TalentSettings
-from tests.support import auth, create_database, start
+from tests.support import auth, create_database, start, status_details
 
 MIGRATIONS = "services.talent.migrations"
 EXPECTED_VERSIONS = len(migrations_in("services.common.migrations", "")) + len(migrations_in(MIGRATIONS, ""))
@@ -89,6 +91,13 @@ async def test_health_follows_the_database(tmp_path: Path) -> None:
         await wait_for_health(running.grpc_port, health_pb2.HealthCheckResponse.NOT_SERVING)
         # Liveness ignores the database: the pod stays alive and only leaves the rotation.
         assert await health_status(running.grpc_port, "liveness") == health_pb2.HealthCheckResponse.SERVING
+        # Calls meanwhile fail as UNAVAILABLE (retryable), not INTERNAL.
+        async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+            stub = talent_pb2_grpc.TalentServiceStub(channel)
+            with pytest.raises(aio.AioRpcError) as raised:
+                await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=auth("x", "talent.viewer"), timeout=30)
+        assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert status_details(raised.value)[0] == "DATABASE_UNAVAILABLE"
         await asyncio.to_thread(database.start)
         await wait_for_health(running.grpc_port, health_pb2.HealthCheckResponse.SERVING)
     finally:
@@ -192,3 +201,47 @@ def test_missing_secret_is_named() -> None:
     )
     assert result.returncode == 2
     assert "invalid setting TALENT_JWT_KEY: Field required" in result.stderr
+
+
+def test_pool_sizes_out_of_order_are_named() -> None:
+    environment = {
+        **os.environ,
+        "TALENT_DB_POOL_MIN_SIZE": "20",
+        "TALENT_DB_POOL_MAX_SIZE": "5",
+        "TALENT_JWT_KEY": "k" * 32,
+        "TALENT_PAGE_TOKEN_SECRET": "s" * 32,
+        "TALENT_PII_HASH_KEY": "p" * 32,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "services.talent"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "invalid settings: Value error, TALENT_DB_POOL_MIN_SIZE (20) exceeds TALENT_DB_POOL_MAX_SIZE (5)"
+    ]
+
+
+async def test_old_request_ids_expire(talent_service: RunningService) -> None:
+    pool = talent_service.pool
+    await pool.execute(
+        "INSERT INTO idempotency_keys (scope, request_id, request_hash, created_at) VALUES"
+        " ('test:Expire', 'old', '\\x00', now() - interval '8 days'),"
+        " ('test:Expire', 'recent', '\\x00', now() - interval '1 day')"
+    )
+    assert await expire(pool, older_than_hours=7 * 24) >= 1
+    kept = await pool.fetch("SELECT request_id FROM idempotency_keys WHERE scope = 'test:Expire'")
+    assert [r["request_id"] for r in kept] == ["recent"]
+
+
+async def test_shutdown_drains_before_closing_the_listener(postgres_url: str) -> None:
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url), shutdown_drain_seconds=1.0)
+    async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+        assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+        stopping = asyncio.create_task(running.stop())
+        assert (await watch.read()).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        # Out of rotation, but still answering while load balancers catch up.
+        stub = talent_pb2_grpc.TalentServiceStub(channel)
+        response = await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=auth("x", "talent.viewer"))
+        assert len(response.programmes) == 4
+        await stopping

@@ -120,7 +120,7 @@ def test_ports_probes_and_grace_agree_with_settings(
     # The health entry the server keeps SERVING through database outages (services.common.server).
     assert container["livenessProbe"]["grpc"]["service"] == LIVENESS
     grace = pod["terminationGracePeriodSeconds"]
-    assert grace >= 30 and grace >= settings.shutdown_grace_seconds + 10
+    assert grace >= 30 and grace >= settings.shutdown_drain_seconds + settings.shutdown_grace_seconds + 10
 
     service_object = build.get("Service", service)
     assert {p["name"]: (p["port"], p["targetPort"]) for p in service_object["spec"]["ports"]} == {
