@@ -554,6 +554,34 @@ def derived_judge_id(name: str) -> str:
     return f"j-{hashlib.sha256(name.strip().encode()).hexdigest()[:10]}"
 
 
+JUDGE_VIOLATION_COLUMNS = {
+    "judge_id": "id",
+    "judge.display_name": "name",
+    "judge.domains": "domains",
+    "judge.affiliations": "affiliations",
+}
+
+
+def validate_judge(number: int, judge_id: str, judge: pb.Judge) -> list[sheets.RowError]:
+    """The service's own rules for a judge (pure domain code: name length, affiliations, repeated
+    domains…), so that the whole file is checked before anything is written."""
+    from services.common.errors import ViolationCollector
+    from services.competition.api.codec import judge_fields
+    from services.competition.domain import setup as rules
+
+    violations = ViolationCollector()
+    rules.check_id(judge_id, "judge_id", violations)
+    rules.validate_judge(judge_fields(judge, violations), violations)
+    errors = []
+    for violation in violations.violations:
+        column = next(
+            (c for p, c in JUDGE_VIOLATION_COLUMNS.items() if violation.field == p or violation.field.startswith(p)),
+            violation.field,
+        )
+        errors.append(sheets.RowError(number, column, violation.description))
+    return errors
+
+
 def judges_import(ctx: Context) -> int:
     args = ctx.args
     path = Path(args.file)
@@ -582,6 +610,8 @@ def judges_import(ctx: Context) -> int:
             else:
                 judge.domains.append(pb.Domain.Value("DOMAIN_" + value))  # type: ignore[arg-type]
         judge.affiliations.extend(sheets.split_list(record.get("affiliations", "")))
+        if name and ID_PATTERN.match(judge_id):
+            errors += validate_judge(number, judge_id, judge)
         parsed.append((number, judge_id, judge))
     if errors:
         raise sheets.row_errors(errors, path, len(rows))
@@ -604,17 +634,10 @@ def judges_import(ctx: Context) -> int:
                 try:
                     ctx.competition.raw("CreateJudge", request)
                 except grpc.RpcError as error:
-                    decoded = decode_error(error)
-                    if decoded.violations:
-                        lines = [f"  row {number}, {f}: {d}" for f, d in decoded.violations]
-                        done = sum(1 for r in results if r["status"] == "created")
-                        raise CliError(
-                            f"{path}: row {number} was refused; {done} row(s) before it were created "
-                            "(re-running is safe)",
-                            EXIT_OTHER,
-                            lines,
-                        ) from None
-                    raise cli_error(error, f"row {number}") from None
+                    failure = cli_error(error, f"{path}: row {number}")
+                    done = [int(r["row"]) for r in results if r["status"] == "created"]
+                    failure.lines.append(sheets.written_rows(done, number))
+                    raise failure from None
                 results.append({"row": number, "judge": judge_name(judge_id), "status": "created"})
                 progress.advance(task)
     results.sort(key=lambda r: int(r["row"]))
@@ -786,7 +809,9 @@ def submit(ctx: Context) -> int:
     if errors:
         raise CliError("the score sheet is not valid; nothing was submitted", EXIT_OTHER, errors)
     request = pb.SubmitScoreSheetRequest(round=name, entry=entry, scores=scores, comment=comment)
-    request.request_id = derived_request_id("sheet", request.SerializeToString(deterministic=True).hex())
+    request.request_id = derived_request_id(
+        "sheet", request.SerializeToString(deterministic=True).hex(), _sheet_state(ctx.competition, name, entry)
+    )
     sheet = ctx.competition.call("SubmitScoreSheet", request)
     pairs = [
         ("round", sheet.round),
@@ -799,6 +824,20 @@ def submit(ctx: Context) -> int:
     ]
     ctx.printer.record(pairs, title="Score sheet committed")
     return EXIT_OK
+
+
+def _sheet_state(api: Api, round_: str, entry: str) -> str:
+    """The sheet(s) the submission replaces, as ``judge@version`` ("" when there is none yet).
+
+    Part of the derived request id: the server keeps request ids per judge, so an id derived from
+    the content alone would replay an earlier result when a judge goes back to an earlier score
+    (8 → 9 → 8 would leave 9 stored). With the current version in the id, a retry against the
+    same state stays idempotent, and anything after a successful write gets a fresh id. A judge
+    sees only their own sheet; an administrator who also judges sees every judge's, which only
+    makes the id change more often."""
+    request = pb.ListScoreSheetsRequest(round=round_, entry=entry, page_size=500)
+    found = api.paged("ListScoreSheets", request, "score_sheets")
+    return ",".join(sorted(f"{s.judge}@{s.version}" for s in found))
 
 
 def _read_line(prompt: str) -> str:

@@ -132,7 +132,7 @@ def build_parser() -> Parser:
     p.set_defaults(handler=talent.candidates_show)
     p = _sub(cands, "create", "create a candidate")
     _candidate_fields(p, create=True)
-    p.add_argument("--request-id", help="idempotency key (default: derived from the content)")
+    p.add_argument("--request-id", help="idempotency key for a retry (default: a fresh one per run)")
     p.set_defaults(handler=talent.candidates_create)
     p = _sub(cands, "update", "update the given fields of a candidate")
     p.add_argument("candidate", metavar="CANDIDATE")

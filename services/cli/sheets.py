@@ -1,13 +1,16 @@
 """Spreadsheets in and out: .xlsx (openpyxl) and .csv.
 
 Reading CSV: UTF-8 with or without a BOM, else GB18030 (what Chinese government offices' Excel
-saves), detected by trial decoding, or the encoding given with ``--encoding``. Writing CSV: UTF-8
+saves), detected by trial decoding, or the encoding given with ``--encoding``. A file that is
+mostly UTF-8 with a few bytes that are not is refused (asking for ``--encoding``) rather than read
+as GB18030, which accepts almost any bytes and would give mojibake. Writing CSV: UTF-8
 with a BOM so that Excel opens Chinese text correctly. Writing .xlsx: a bold, frozen header row
 and column widths fitted to the content (CJK characters count double).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -41,26 +44,57 @@ def check_suffix(path: Path) -> str:
 
 
 def decode_csv(data: bytes, encoding: str | None) -> tuple[str, str]:
-    """(text, encoding used)."""
+    """(text, encoding used). A leading BOM never ends up in the text."""
     if encoding:
         try:
-            return data.decode(encoding), encoding
+            codec = codecs.lookup(encoding).name
         except LookupError:
             raise CliError(f"unknown encoding {encoding!r}", EXIT_USAGE) from None
+        # ``--encoding utf-8`` on a file Excel saved with a BOM: utf-8-sig drops it (and reads a
+        # file without one the same), else "\ufeff姓名" would not match the 姓名 column.
+        try:
+            text = data.decode("utf-8-sig" if codec == "utf-8" else encoding)
         except UnicodeDecodeError as exc:
             raise CliError(f"the file is not valid {encoding}: {exc.reason} at byte {exc.start}") from None
+        return text.removeprefix("\ufeff"), encoding
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _mixed(data, exc.start + 3) from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if _mostly_utf8(data):
+        # GB18030 decodes almost any bytes, so falling back would turn the UTF-8 text into
+        # mojibake without a word: most likely a UTF-8 file with a few cells pasted from a
+        # legacy (Latin-1, GBK…) source.
+        raise _mixed(data, first_bad)
     try:
-        return data.decode("gb18030"), "gb18030"
+        return data.decode("gb18030").removeprefix("\ufeff"), "gb18030"
     except UnicodeDecodeError as exc:
         raise CliError(
             f"cannot tell the file's encoding (neither UTF-8 nor GB18030, byte {exc.start}); use --encoding"
         ) from None
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether the file's non-ASCII text is mostly valid multi-byte UTF-8 (a GB18030 file gives
+    only the odd accidental UTF-8 sequence, e.g. 学 = D1 A7, among many invalid bytes)."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid = sum(1 for c in text if c > "\x7f" and c != "\ufffd")
+    return valid > 0 and valid >= invalid
+
+
+def _mixed(data: bytes, offset: int) -> CliError:
+    line = data[:offset].count(b"\n") + 1
+    return CliError(
+        f"the file is mostly UTF-8 but byte {offset} (line {line}) is not (mixed encodings?); "
+        "re-save it as UTF-8, or give --encoding with the file's encoding (e.g. --encoding gb18030)",
+        EXIT_OTHER,
+    )
 
 
 def cell_text(value: Any) -> str:
@@ -182,6 +216,18 @@ def row_errors(errors: Sequence[RowError], path: Path, total: int) -> CliError:
     bad_rows = len({e.row for e in errors})
     lines = [e.line() for e in sorted(errors, key=lambda e: (e.row, e.column))]
     return CliError(f"{path}: {bad_rows} of {total} row(s) are invalid; nothing was written", EXIT_OTHER, lines)
+
+
+def written_rows(numbers: Sequence[int], failed: int) -> str:
+    """The line after a mid-import server failure: which rows are in, and that a re-run is safe
+    (each row's request id is derived from its content, so a re-run does not write a row twice)."""
+    if not numbers:
+        return f"  nothing was written (row {failed} was the first); fix the problem and re-run"
+    return (
+        f"  {len(numbers)} row(s) before row {failed} were written (row(s) {', '.join(str(n) for n in numbers)}), "
+        f"row {failed} and the rest were not; after fixing the problem, re-running the whole file is safe "
+        "(rows already written are not written again)"
+    )
 
 
 def split_list(text: str) -> list[str]:

@@ -4,6 +4,7 @@ stage moves, history and target progress."""
 from __future__ import annotations
 
 import argparse
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from protos.talent.v1 import talent_pb2 as pb
 from services.cli import headers as h
 from services.cli import sheets
 from services.cli.client import (
+    EXIT_CONFLICT,
     EXIT_OK,
     CliError,
     application_name,
@@ -210,7 +212,10 @@ def candidates_create(ctx: Context) -> int:
     candidate = pb.Candidate(kind=kind(args.kind))  # type: ignore[arg-type]
     _apply_flags(args, candidate)
     request = pb.CreateCandidateRequest(candidate=candidate)
-    request.request_id = args.request_id or derived_request_id("candidate", request.SerializeToString().hex())
+    # A fresh id per run, not one derived from the content: the server keeps request ids, so a
+    # content-derived id would replay a candidate created (and perhaps deleted) earlier. Pass
+    # --request-id to make a retried create idempotent.
+    request.request_id = args.request_id or f"cli-candidate-{uuid.uuid4()}"
     created = ctx.talent.call("CreateCandidate", request)
     show_candidate(ctx, created)
     return EXIT_OK
@@ -356,6 +361,7 @@ def candidates_import(ctx: Context) -> int:
         ctx.printer.message(f"{path}{encoding}: {len(rows)} row(s) valid; dry run, nothing written")
         return EXIT_OK
     results: list[Row] = []
+    conflicts: list[sheets.RowError] = []
     with ctx.progress(len(parsed)) as progress:
         task = progress.add_task("importing candidates", total=len(parsed))
         for number, candidate in parsed:
@@ -368,14 +374,19 @@ def candidates_import(ctx: Context) -> int:
                 results.append({"row": number, "status": "created", "candidate": created.name})
             except grpc.RpcError as error:
                 decoded = decode_error(error)
-                if decoded.code is grpc.StatusCode.ALREADY_EXISTS and decoded.metadata.get("existing_candidate"):
-                    existing = decoded.metadata["existing_candidate"]
+                existing = decoded.metadata.get("existing_candidate", "")
+                if decoded.code is not grpc.StatusCode.ALREADY_EXISTS or not existing:
+                    done = [int(r["row"]) for r in results if r["status"] in ("created", "exists")]
+                    failure = cli_error(error, f"{path}: row {number}")
+                    failure.lines += [c.line() for c in conflicts]
+                    failure.lines.append(sheets.written_rows(done, number))
+                    raise failure from None
+                clash = _clash(ctx, number, candidate, existing)
+                if clash is None:  # the same person, imported earlier (e.g. by another administrator)
                     results.append({"row": number, "status": "exists", "candidate": existing})
                 else:
-                    done = sum(1 for r in results if r["status"] == "created")
-                    failure = cli_error(error, f"row {number}")
-                    failure.lines += [f"  {done} row(s) before row {number} were created; re-running is safe"]
-                    raise failure from None
+                    conflicts.append(clash)
+                    results.append({"row": number, "status": "conflict", "candidate": existing})
             progress.advance(task)
     columns = [
         Column("row", "row", "行", justify="right"),
@@ -383,12 +394,49 @@ def candidates_import(ctx: Context) -> int:
         Column("candidate", "candidate", "候选人"),
     ]
     created_count = sum(1 for r in results if r["status"] == "created")
-    ctx.printer.rows(
-        columns,
-        results,
-        title=f"{path}{encoding}: {created_count} created, {len(results) - created_count} already present",
-    )
+    present = sum(1 for r in results if r["status"] == "exists")
+    title = f"{path}{encoding}: {created_count} created, {present} already present"
+    ctx.printer.rows(columns, results, title=title + (f", {len(conflicts)} conflict(s)" if conflicts else ""))
+    if conflicts:
+        raise CliError(
+            f"{path}: {len(conflicts)} row(s) clash with a different existing candidate and were not imported; "
+            f"the other {len(results) - len(conflicts)} row(s) are in (re-running after fixing those rows is safe)",
+            EXIT_CONFLICT,
+            [c.line() for c in conflicts],
+        )
     return EXIT_OK
+
+
+def _clash(ctx: Context, number: int, candidate: pb.Candidate, existing: str) -> sheets.RowError | None:
+    """None when ``existing`` is the row's own candidate (same name and kind); else the row error
+    naming the field(s) that already belong to someone else."""
+    from services.talent.domain import pii
+
+    try:
+        found = ctx.talent.raw("GetCandidate", pb.GetCandidateRequest(name=existing))
+    except grpc.RpcError:
+        found = None
+    if found is not None and (found.display_name.strip(), found.kind) == (
+        candidate.display_name.strip(),
+        candidate.kind,
+    ):
+        return None
+    columns: list[str] = []
+    if found is not None:
+        if candidate.contact.email and pii.normalise_email(candidate.contact.email) == pii.normalise_email(
+            found.contact.email
+        ):
+            columns.append("email")
+        if candidate.contact.phone and pii.normalise_phone(candidate.contact.phone) == pii.normalise_phone(
+            found.contact.phone
+        ):
+            columns.append("phone")
+        if candidate.identity_document and not columns:  # never returned in clear: the one left
+            columns.append("identity_document")
+    if not columns:
+        columns = [c for c, _ in duplicate_keys(candidate)]
+    what = "/".join("identity document" if c == "identity_document" else c for c in columns)
+    return sheets.RowError(number, "", f"{what} already belongs to {existing} (a different candidate)")
 
 
 def export_rows(candidates: list[pb.Candidate]) -> list[Row]:
