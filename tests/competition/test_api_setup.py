@@ -7,6 +7,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.server import RunningService
@@ -14,6 +15,7 @@ from tests.competition.helpers import (
     ADMIN,
     CRITERIA,
     admin,
+    assigned_pairs,
     contest_message,
     count,
     entry_message,
@@ -22,6 +24,7 @@ from tests.competition.helpers import (
     judge_message,
     make_contest,
     round_message,
+    scores,
     slug,
     viewer,
 )
@@ -588,3 +591,141 @@ async def test_bad_panel_is_invalid_argument_and_writes_nothing(
     assert [(f, says in d) for f, d in violations] == [(field, True)]
     assert await competition_stub.GetContest(pb.GetContestRequest(name=existing.name), metadata=admin()) == existing
     assert await count(competition_service, "audit_log") == audit_before
+
+
+# --- round order, deadlines and the panel (review fixes) ------------------------------------------
+
+
+async def test_a_round_cannot_be_created_before_a_round_that_has_opened(competition_stub: Any) -> None:
+    c = await make_contest(competition_stub, entries=1, judges=1, round_=round_message(sequence=5))
+    # Before a DRAFT round is fine: nothing has been judged on its entries yet.
+    earlier = await competition_stub.CreateRound(
+        pb.CreateRoundRequest(parent=c.contest.name, round_id="warmup", round=round_message(sequence=2)),
+        metadata=admin(),
+    )
+    assert earlier.sequence == 2
+    await competition_stub.OpenRound(pb.OpenRoundRequest(name=earlier.name), metadata=admin())
+    reason, _, violations = await expect_error(
+        competition_stub.CreateRound(
+            pb.CreateRoundRequest(parent=c.contest.name, round_id="extra", round=round_message(sequence=1)),
+            metadata=admin(),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert reason == "SEQUENCE_BEFORE_STARTED_ROUND"
+    assert [field for field, _ in violations] == ["round.sequence"]
+    # After the opened round (and before the DRAFT one) is still allowed.
+    between = await competition_stub.CreateRound(
+        pb.CreateRoundRequest(parent=c.contest.name, round_id="extra", round=round_message(sequence=3)),
+        metadata=admin(),
+    )
+    assert between.sequence == 3
+
+
+async def test_an_out_of_range_judging_deadline_is_a_field_violation(competition_stub: Any) -> None:
+    c = await make_contest(competition_stub, entries=1, judges=1)
+    for bad in (Timestamp(seconds=10**13), Timestamp(seconds=-(10**12)), Timestamp(seconds=0, nanos=-1)):
+        _, _, violations = await expect_error(
+            competition_stub.CreateRound(
+                pb.CreateRoundRequest(
+                    parent=c.contest.name, round_id="late", round=round_message(sequence=9, judging_deadline=bad)
+                ),
+                metadata=admin(),
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
+        assert [field for field, _ in violations] == ["round.judging_deadline"]
+    current = await competition_stub.GetRound(pb.GetRoundRequest(name=c.round.name), metadata=admin())
+    change = pb.Round(name=current.name, etag=current.etag, display_name="初赛（改）")
+    change.judging_deadline.CopyFrom(Timestamp(seconds=10**13))
+    _, _, violations = await expect_error(
+        competition_stub.UpdateRound(
+            pb.UpdateRoundRequest(round=change, update_mask=FieldMask(paths=["judging_deadline"])), metadata=admin()
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert [field for field, _ in violations] == ["round.judging_deadline"]
+    # Not in the mask: not decoded into the update, so not an error.
+    renamed = await competition_stub.UpdateRound(
+        pb.UpdateRoundRequest(round=change, update_mask=FieldMask(paths=["display_name"])), metadata=admin()
+    )
+    assert renamed.display_name == "初赛（改）"
+    assert not renamed.HasField("judging_deadline")
+    # The edges of the range are accepted.
+    edge = await competition_stub.CreateRound(
+        pb.CreateRoundRequest(
+            parent=c.contest.name,
+            round_id="edge",
+            round=round_message(sequence=9, judging_deadline=Timestamp(seconds=253_402_300_799, nanos=999_999_999)),
+        ),
+        metadata=admin(),
+    )
+    assert edge.judging_deadline.seconds == 253_402_300_799
+
+
+async def test_judges_leaving_the_panel_lose_their_open_assignments(
+    competition_stub: Any, competition_service: RunningService
+) -> None:
+    c = await make_contest(competition_stub, entries=3, judges=4, round_=round_message(judges_per_entry=2))
+    stub = competition_stub
+    await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+    await stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+    leaving = c.judge_id(0)
+    theirs = [e for j, e in await assigned_pairs(stub, c.round.name) if j == leaving]
+    assert theirs
+    await stub.SubmitScoreSheet(
+        pb.SubmitScoreSheetRequest(round=c.round.name, entry=theirs[0], scores=scores()), metadata=judge_auth(leaving)
+    )
+    contest = await stub.GetContest(pb.GetContestRequest(name=c.contest.name), metadata=admin())
+    staying = [j.name for j in c.judges[1:]]
+    await stub.UpdateContest(
+        pb.UpdateContestRequest(
+            contest=pb.Contest(name=contest.name, etag=contest.etag, judges=staying),
+            update_mask=FieldMask(paths=["judges"]),
+        ),
+        metadata=admin(),
+    )
+    assert [e for j, e in await assigned_pairs(stub, c.round.name) if j == leaving] == []
+    # The current sheet leaves with the assignment; its version history stays.
+    assert await count(competition_service, "score_sheets", "contest_id = $1 AND judge_id = $2", c.id, leaving) == 0
+    assert (
+        await count(competition_service, "score_sheet_versions", "contest_id = $1 AND judge_id = $2", c.id, leaving)
+        == 1
+    )
+    events = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=1000), metadata=admin())
+    withdrawn = [
+        e
+        for e in events.events
+        if e.action == "assignments.withdrawn" and c.id in e.payload_json and leaving in e.payload_json
+    ]
+    assert len(withdrawn) == 1
+    assert "judges removed from the panel" in withdrawn[0].payload_json
+    # AutoAssign refills from the panel: exactly k judges per entry, none of them the judge who left.
+    refill = await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+    pairs = await assigned_pairs(stub, c.round.name)
+    assert refill.assignments_total == len(pairs) == 3 * 2
+    assert {j for j, _ in pairs} <= {j.removeprefix("judges/") for j in staying}
+    for entry in c.entries:
+        assert sum(1 for _, e in pairs if e == entry.name) == 2
+
+
+async def test_a_closed_round_keeps_the_assignments_of_a_judge_leaving_the_panel(competition_stub: Any) -> None:
+    stub = competition_stub
+    c = await make_contest(stub, entries=2, judges=3, round_=round_message(judges_per_entry=1))
+    await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+    await stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+    before = await assigned_pairs(stub, c.round.name)
+    for judge_id, entry in before:
+        await stub.SubmitScoreSheet(
+            pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores()), metadata=judge_auth(judge_id)
+        )
+    await stub.CloseRound(pb.CloseRoundRequest(name=c.round.name), metadata=admin())
+    contest = await stub.GetContest(pb.GetContestRequest(name=c.contest.name), metadata=admin())
+    await stub.UpdateContest(
+        pb.UpdateContestRequest(
+            contest=pb.Contest(name=contest.name, etag=contest.etag, judges=[f"judges/{c.judge_id(2)}"]),
+            update_mask=FieldMask(paths=["judges"]),
+        ),
+        metadata=admin(),
+    )
+    assert await assigned_pairs(stub, c.round.name) == before

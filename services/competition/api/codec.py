@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
 from services.common.errors import ViolationCollector
@@ -137,6 +140,24 @@ def contest_to_proto(contest: Contest) -> pb.Contest:
 # --- rounds -------------------------------------------------------------------------------------
 
 
+# What a Timestamp may hold (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z); outside it a
+# datetime cannot represent the value.
+MIN_TIMESTAMP_SECONDS = -62_135_596_800
+MAX_TIMESTAMP_SECONDS = 253_402_300_799
+
+
+def datetime_from_proto(message: Message, field: str, path: str, violations: ViolationCollector) -> datetime | None:
+    """The Timestamp ``field`` of ``message`` as an aware datetime; None when unset or out of range
+    (a violation at ``path``)."""
+    if not message.HasField(field):
+        return None
+    value: Timestamp = getattr(message, field)
+    if not (MIN_TIMESTAMP_SECONDS <= value.seconds <= MAX_TIMESTAMP_SECONDS and 0 <= value.nanos <= 999_999_999):
+        violations.add(path, "must be a time between the years 1 and 9999")
+        return None
+    return value.ToDatetime(tzinfo=UTC)
+
+
 def round_fields(message: pb.Round, violations: ViolationCollector, prefix: str = "round") -> RoundFields:
     """Unset numbers take their defaults: judges_per_entry 5, aggregation MEAN; sequence 0 stays 0 for
     the servicer to fill in."""
@@ -170,9 +191,7 @@ def round_fields(message: pb.Round, violations: ViolationCollector, prefix: str 
             AwardTier(tier=t.tier.strip(), display_name=t.display_name.strip(), count=t.count)
             for t in message.award_tiers
         ),
-        judging_deadline=message.judging_deadline.ToDatetime(tzinfo=UTC)
-        if message.HasField("judging_deadline")
-        else None,
+        judging_deadline=datetime_from_proto(message, "judging_deadline", f"{prefix}.judging_deadline", violations),
     )
 
 

@@ -27,6 +27,7 @@ from services.competition.domain.judging import affiliation_conflicts, contest_c
 from services.competition.domain.models import ConflictSource, Entry, Round
 from services.competition.domain.scoring import sheet_score, validate_sheet_values
 from services.competition.domain.stages import (
+    ASSIGNABLE_STATES,
     RoundState,
     ensure_round_open_for_scoring,
     ensure_round_writable,
@@ -43,7 +44,7 @@ CONFLICT_OF_INTEREST = "CONFLICT_OF_INTEREST"
 NOT_ASSIGNED = "NOT_ASSIGNED"
 BLIND_REVIEW = "BLIND_REVIEW"
 MAX_COMMENT = 4000
-ASSIGNABLE = frozenset({RoundState.DRAFT, RoundState.OPEN})
+ASSIGNABLE = ASSIGNABLE_STATES
 
 
 def is_admin(caller: Caller) -> bool:
@@ -98,6 +99,9 @@ class JudgingMethods(ServicerBase):
         violations.raise_if_any()
 
         async def declare(connection: asyncpg.Connection) -> pb.Conflict:
+            # First: a concurrent CreateAssignment/AutoAssign either sees this conflict or has
+            # committed its assignment, which the withdrawal below then removes.
+            await assignment_store.lock_contest_assignments(connection, contest_id)
             await entry_store.get(connection, contest_id, entry_id)
             await judge_store.get(connection, judge_id)
             await assignment_store.lock_open_rounds(connection, contest_id)
@@ -179,15 +183,11 @@ class JudgingMethods(ServicerBase):
         violations.raise_if_any()
 
         async def assign(connection: asyncpg.Connection) -> pb.AutoAssignResponse:
+            # First: no conflict or panel change can commit between the reads below and the inserts.
+            await assignment_store.lock_contest_assignments(connection, contest_id)
             current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
             ensure_assignable(current)
-            before = await round_store.previous(connection, current)
-            if before is not None and before.state is not RoundState.FINALIZED:
-                raise failed_precondition(
-                    "PREVIOUS_ROUND_NOT_FINALIZED",
-                    "the previous round must be finalized first: it decides which entries take part",
-                    {"previous_round": codec.round_name(contest_id, before.id)},
-                )
+            rules.ensure_previous_finalized(contest_id, await round_store.previous(connection, current), "assigned")
             entry_ids = await round_store.entry_ids(connection, current)
             entries = await entry_store.get_many(connection, contest_id, entry_ids)
             contest = await contest_store.get(connection, contest_id)
@@ -262,6 +262,8 @@ class JudgingMethods(ServicerBase):
         contest_id, round_id, judge_id, entry_id = self._assignment_key(request.round, request.judge, request.entry)
 
         async def create(connection: asyncpg.Connection) -> pb.Assignment:
+            # First: no conflict or panel change can commit between the checks below and the insert.
+            await assignment_store.lock_contest_assignments(connection, contest_id)
             current = await round_store.get(connection, contest_id, round_id, lock="FOR SHARE")
             ensure_assignable(current)
             entry = await entry_store.get(connection, contest_id, entry_id)

@@ -23,6 +23,7 @@ from services.common.server import Platform
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import contest_ref, round_ref
+from services.competition.domain import setup as rules
 from services.competition.domain.audit import verify_chain
 from services.competition.domain.diagnostics import agreement, judge_severity
 from services.competition.domain.models import Round, ScoreSheet
@@ -66,28 +67,45 @@ class ResultsMethods(ServicerBase):
         super().__init__(platform)
         self._leaderboards: OrderedDict[tuple[str, str, int, str, str], list[LeaderboardLine]] = OrderedDict()
 
+    def _compute(self, sheets: list[Sheet], current: Round, method: AggregationMethod) -> list[LeaderboardLine]:
+        return compute_leaderboard(
+            sheets,
+            current.domain_criteria(),
+            method,
+            cut_rule(current.advancement, current.award_tiers),
+            self.settings.bootstrap_resamples,
+            DEFAULT_SEED,
+        )
+
+    def _prepare(
+        self, stored: list[ScoreSheet], current: Round, method: AggregationMethod, cached: frozenset[str]
+    ) -> tuple[list[Sheet], str, list[LeaderboardLine] | None]:
+        """In a worker thread: the sheets, their fingerprint, and the leaderboard unless the
+        fingerprint is among ``cached`` (then None: the caller takes it from the cache)."""
+        sheets = domain_sheets(stored)
+        fingerprint = sheets_fingerprint(sheets)
+        return sheets, fingerprint, None if fingerprint in cached else self._compute(sheets, current, method)
+
     async def _live_rows(
         self, executor: asyncpg.Connection | asyncpg.Pool, current: Round, method: AggregationMethod
     ) -> list[dict[str, Any]]:
-        """The leaderboard computed from the current sheets; the bootstrap runs in a worker thread so
-        the event loop keeps serving other calls."""
-        sheets = domain_sheets(await sheet_store.for_round(executor, current.contest_id, current.id))
-        key = (current.contest_id, current.id, current.version, method.value, sheets_fingerprint(sheets))
-        lines = self._leaderboards.get(key)
+        """The leaderboard computed from the current sheets. Converting and fingerprinting the sheets
+        and the bootstrap run in one worker-thread call so the event loop keeps serving other calls;
+        the cache itself is read and written only here, on the loop."""
+        stored = await sheet_store.for_round(executor, current.contest_id, current.id)
+        prefix = (current.contest_id, current.id, current.version, method.value)
+        cached = frozenset(key[4] for key in self._leaderboards if key[:4] == prefix)
+        sheets, fingerprint, lines = await asyncio.to_thread(self._prepare, stored, current, method, cached)
+        key = (*prefix, fingerprint)
         if lines is None:
-            lines = await asyncio.to_thread(
-                compute_leaderboard,
-                sheets,
-                current.domain_criteria(),
-                method,
-                cut_rule(current.advancement, current.award_tiers),
-                self.settings.bootstrap_resamples,
-                DEFAULT_SEED,
-            )
-            self._leaderboards[key] = lines
-            while len(self._leaderboards) > LEADERBOARD_CACHE_SIZE:
-                self._leaderboards.popitem(last=False)
+            lines = self._leaderboards.get(key)
+        if lines is None:
+            # Evicted while the fingerprint was being computed.
+            lines = await asyncio.to_thread(self._compute, sheets, current, method)
+        self._leaderboards[key] = lines
         self._leaderboards.move_to_end(key)
+        while len(self._leaderboards) > LEADERBOARD_CACHE_SIZE:
+            self._leaderboards.popitem(last=False)
         titles = await entry_store.titles(executor, current.contest_id, [line.entry_id for line in lines])
         return [dict(row) for row in snapshot_rows(lines, titles, [])]
 
@@ -140,6 +158,8 @@ class ResultsMethods(ServicerBase):
             current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
             ensure_round_writable(current.state)
             check_round_transition(current.state, RoundState.FINALIZED)
+            before = await round_store.previous(connection, current)
+            rules.ensure_previous_finalized(contest_id, before, "finalized")
             entry_ids = await round_store.entry_ids(connection, current)
             sheets = domain_sheets(await sheet_store.for_round(connection, contest_id, round_id), set(entry_ids))
             lines = await asyncio.to_thread(

@@ -3,6 +3,8 @@ closing, entries (one by one or in all-or-nothing batches) and judges."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 from grpc import aio
 
@@ -26,6 +28,7 @@ from services.competition.domain import setup as rules
 from services.competition.domain.judging import affiliation_conflicts
 from services.competition.domain.models import ContestFields, Entry, EntryFields, Judge, JudgeFields, RoundFields
 from services.competition.domain.stages import (
+    ASSIGNABLE_STATES,
     RoundState,
     check_round_transition,
     ensure_criteria_editable,
@@ -88,11 +91,14 @@ async def check_panel_exists(connection: asyncpg.Connection, judge_ids: tuple[st
     violations.raise_if_any()
 
 
-async def withdraw_conflicted(
-    connection: asyncpg.Connection, caller: Caller, contest_id: str, pairs: list[tuple[str, str]], cause: str
-) -> int:
-    """Withdraw the open assignments of newly conflicted (judge, entry) pairs, audited."""
-    withdrawn = await assignment_store.withdraw(connection, contest_id, pairs)
+async def audit_withdrawn(
+    connection: asyncpg.Connection,
+    caller: Caller,
+    contest_id: str,
+    withdrawn: Sequence[assignment_store.Withdrawn],
+    cause: str,
+) -> None:
+    """Record withdrawn assignments (nothing when there are none)."""
     if withdrawn:
         await audit.append(
             connection,
@@ -107,6 +113,14 @@ async def withdraw_conflicted(
                 ],
             },
         )
+
+
+async def withdraw_conflicted(
+    connection: asyncpg.Connection, caller: Caller, contest_id: str, pairs: list[tuple[str, str]], cause: str
+) -> int:
+    """Withdraw the open assignments of newly conflicted (judge, entry) pairs, audited."""
+    withdrawn = await assignment_store.withdraw(connection, contest_id, pairs)
+    await audit_withdrawn(connection, caller, contest_id, withdrawn, cause)
     return len(withdrawn)
 
 
@@ -180,6 +194,9 @@ class SetupMethods(ServicerBase):
         )
 
         async with self.pool.acquire() as connection, connection.transaction():
+            if "judges" in paths:
+                # First: a judge leaving the panel must not be assigned concurrently.
+                await assignment_store.lock_contest_assignments(connection, contest_id)
             current = await contest_store.get(connection, contest_id, for_update=True)
             check_etag(request.contest.etag, codec.etag(current.id, current.version), "contest")
             base = ContestFields.model_validate(current.model_dump(include=set(ContestFields.model_fields)))
@@ -192,6 +209,15 @@ class SetupMethods(ServicerBase):
                 await check_panel_exists(connection, merged.judge_ids, "contest.judges")
                 payload["judges"] = list(merged.judge_ids)
             updated = await contest_store.update(connection, contest_id, merged)
+            withdrawn: list[assignment_store.Withdrawn] = []
+            if "judges" in paths and merged.judge_ids:
+                # Judges no longer on the panel lose their assignments (and current sheets) in the
+                # rounds still being judged; an empty panel means every judge, so nobody left it.
+                await assignment_store.lock_open_rounds(connection, contest_id)
+                withdrawn = await assignment_store.withdraw_off_panel(
+                    connection, contest_id, merged.judge_ids, ASSIGNABLE_STATES
+                )
+            await audit_withdrawn(connection, caller, contest_id, withdrawn, "judges removed from the panel")
             await audit.append(connection, caller.subject, "contest.updated", payload)
         return codec.contest_to_proto(updated)
 
@@ -212,6 +238,10 @@ class SetupMethods(ServicerBase):
             # Locking the contest serialises round creation, so "next sequence" is never taken twice.
             await contest_store.get(connection, contest_id, for_update=True)
             sequence = fields.sequence or await round_store.next_sequence(connection, contest_id)
+            ordering = ViolationCollector()
+            started = await round_store.highest_started_sequence(connection, contest_id)
+            rules.check_sequence_after_started(sequence, started, ordering)
+            ordering.raise_if_any(rules.SEQUENCE_BEFORE_STARTED_ROUND)
             created = await round_store.insert(
                 connection, contest_id, round_id, fields.model_copy(update={"sequence": sequence})
             )
@@ -278,16 +308,13 @@ class SetupMethods(ServicerBase):
         contest_id, round_id = _parsed(request.name, "round")
 
         async def open_round(connection: asyncpg.Connection) -> pb.Round:
+            # The contest FOR SHARE: CreateRound (FOR UPDATE) cannot slip a round in before this one
+            # between the check of the previous round and the commit.
+            await contest_store.get(connection, contest_id, for_share=True)
             current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
             ensure_round_writable(current.state)
             check_round_transition(current.state, RoundState.OPEN)
-            before = await round_store.previous(connection, current)
-            if before is not None and before.state is not RoundState.FINALIZED:
-                raise failed_precondition(
-                    "PREVIOUS_ROUND_NOT_FINALIZED",
-                    f"{codec.round_name(contest_id, before.id)} must be finalized first: it decides who takes part",
-                    {"previous_round": codec.round_name(contest_id, before.id)},
-                )
+            rules.ensure_previous_finalized(contest_id, await round_store.previous(connection, current), "opened")
             opened = await round_store.set_state(connection, current, RoundState.OPEN)
             await audit.append(connection, caller.subject, "round.opened", {"contest": contest_id, "round": round_id})
             return codec.round_to_proto(opened)
@@ -310,6 +337,7 @@ class SetupMethods(ServicerBase):
             current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
             ensure_round_writable(current.state)
             check_round_transition(current.state, RoundState.CLOSED)
+            rules.ensure_previous_finalized(contest_id, await round_store.previous(connection, current), "closed")
             missing = await sheet_store.missing_count(connection, contest_id, round_id)
             if missing and not request.force:
                 raise failed_precondition(
@@ -462,6 +490,9 @@ class SetupMethods(ServicerBase):
                 columns.add(path.removeprefix("team."))
 
         async with self.pool.acquire() as connection, connection.transaction():
+            if "organisations" in columns:
+                # First: new organisations may conflict with assignments being created concurrently.
+                await assignment_store.lock_contest_assignments(connection, contest_id)
             current = await entry_store.get(connection, contest_id, entry_id, for_update=True)
             check_etag(request.entry.etag, codec.etag(current.id, current.version), "entry")
             base = EntryFields.model_validate(current.model_dump(include=set(EntryFields.model_fields)))
@@ -539,6 +570,9 @@ class SetupMethods(ServicerBase):
         violations.raise_if_any()
 
         async with self.pool.acquire() as connection, connection.transaction():
+            if "affiliations" in paths:
+                # First: new affiliations may conflict with assignments being created in any contest.
+                await assignment_store.lock_all_contest_assignments(connection)
             current = await judge_store.get(connection, judge_id, for_update=True)
             check_etag(request.judge.etag, codec.etag(current.id, current.version), "judge")
             base = JudgeFields.model_validate(current.model_dump(include=set(JudgeFields.model_fields)))
@@ -555,8 +589,9 @@ class SetupMethods(ServicerBase):
 
     async def _withdraw_for_judge(self, connection: asyncpg.Connection, caller: Caller, judge: Judge) -> None:
         """A new affiliation may conflict with entries the judge is already assigned to. Every round
-        lock is taken before the first audit append (which takes the audit lock), the order every
-        writer follows, so two writers never wait on each other in a cycle."""
+        lock and every withdrawal (assignment row locks) come before the first audit append (which
+        takes the audit lock), the order every writer follows, so two never wait on each other in a
+        cycle."""
         by_contest: dict[str, list[str]] = {}
         for contest_id, entry_id in await assignment_store.open_entries_of_judge(connection, judge.id):
             by_contest.setdefault(contest_id, []).append(entry_id)
@@ -567,5 +602,12 @@ class SetupMethods(ServicerBase):
             if pairs:
                 await assignment_store.lock_open_rounds(connection, contest_id)
                 conflicted[contest_id] = pairs
-        for contest_id, pairs in conflicted.items():
-            await withdraw_conflicted(connection, caller, contest_id, pairs, "judge affiliations changed")
+        # Every withdrawal (which locks assignment rows) before the first audit append (which takes
+        # the audit lock): a sheet submitted meanwhile holds its assignment row and then waits for the
+        # audit lock, so locking another contest's rows while holding the audit lock would deadlock.
+        withdrawn = {
+            contest_id: await assignment_store.withdraw(connection, contest_id, pairs)
+            for contest_id, pairs in conflicted.items()
+        }
+        for contest_id, rows in withdrawn.items():
+            await audit_withdrawn(connection, caller, contest_id, rows, "judge affiliations changed")

@@ -19,10 +19,12 @@ from services.competition.domain.models import (
     ContestFields,
     EntryFields,
     JudgeFields,
+    Round,
     RoundFields,
     RoundKind,
 )
 from services.competition.domain.scoring import validate_criteria
+from services.competition.domain.stages import RoundState
 
 ID_PATTERN: Final = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 COUNTRY_PATTERN: Final = re.compile(r"^[A-Z]{2}$")
@@ -36,6 +38,8 @@ MAX_JUDGES_PER_ENTRY = 50
 MAX_PANEL = 500
 MAX_CRITERIA = 20
 JUDGE_NOT_ON_PANEL: Final = "JUDGE_NOT_ON_PANEL"
+SEQUENCE_BEFORE_STARTED_ROUND: Final = "SEQUENCE_BEFORE_STARTED_ROUND"
+PREVIOUS_ROUND_NOT_FINALIZED: Final = "PREVIOUS_ROUND_NOT_FINALIZED"
 
 
 def generate_id(kind_letter: str) -> str:
@@ -125,6 +129,28 @@ def _check_award_tiers(
         seen.add(tier.tier)
         check_text(tier.display_name, f"{path}.display_name", violations, required=False)
         violations.check(1 <= tier.count <= 10_000, f"{path}.count", "must be between 1 and 10000")
+
+
+def check_sequence_after_started(
+    sequence: int, started: int | None, violations: ViolationCollector, path: str = "round.sequence"
+) -> None:
+    """A new round may not come before a round that has left DRAFT (``started`` is the highest such
+    sequence, None when there is none): that round's entries were taken from the round before it,
+    and slipping a round in between would change them under its feet."""
+    if started is not None and sequence < started:
+        violations.add(path, f"must be greater than {started}, the sequence of a round that has already opened")
+
+
+def ensure_previous_finalized(contest_id: str, before: Round | None, action: str) -> None:
+    """A round is opened, closed, assigned or finalized only once the round before it is FINALIZED:
+    it decides which entries take part."""
+    if before is not None and before.state is not RoundState.FINALIZED:
+        name = f"contests/{contest_id}/rounds/{before.id}"
+        raise failed_precondition(
+            PREVIOUS_ROUND_NOT_FINALIZED,
+            f"{name} must be finalized before this round is {action}: it decides who takes part",
+            {"previous_round": name},
+        )
 
 
 def validate_round(fields: RoundFields, violations: ViolationCollector, prefix: str = "round") -> None:

@@ -32,6 +32,10 @@ ROUND_TRANSITIONS: Final[Mapping[RoundState, frozenset[RoundState]]] = {
     RoundState.FINALIZED: frozenset(),
 }
 
+# Assignments change only in these states; a judge leaving a contest's panel loses theirs here
+# (a CLOSED round keeps its sheets: they are what it will be finalized on).
+ASSIGNABLE_STATES: Final = frozenset({RoundState.DRAFT, RoundState.OPEN})
+
 # Stages are not skipped: the SIGNED step carries the agreement date that reports rely on.
 # DROPPED is reachable from every stage that is not terminal, a landed company included (it may
 # leave the district); OPERATING and DROPPED are the ends.

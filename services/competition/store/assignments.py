@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -11,6 +11,7 @@ import asyncpg
 from services.common.errors import already_exists
 from services.common.sql import Where
 from services.competition.domain.models import Assignment, Conflict, ConflictSource
+from services.competition.domain.stages import RoundState
 
 Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 Pair = tuple[str, str]
@@ -89,6 +90,12 @@ class Withdrawn:
     had_sheet: bool
 
 
+WITHDRAW_SELECT = (
+    "SELECT a.round_id, a.judge_id, a.entry_id FROM assignments a"
+    " JOIN rounds r ON r.contest_id = a.contest_id AND r.id = a.round_id"
+)
+
+
 async def withdraw(connection: asyncpg.Connection, contest_id: str, pairs: Sequence[Pair]) -> list[Withdrawn]:
     """Delete the assignments of ``pairs`` in every round of the contest that is not FINALIZED, with
     their current sheets (the versions stay as history). The assignment rows are locked first, so a
@@ -98,15 +105,37 @@ async def withdraw(connection: asyncpg.Connection, contest_id: str, pairs: Seque
     judge_ids = [judge for judge, _ in pairs]
     entry_ids = [entry for _, entry in pairs]
     rows = await connection.fetch(
-        "SELECT a.round_id, a.judge_id, a.entry_id FROM assignments a"
+        f"{WITHDRAW_SELECT} AND r.state <> 'FINALIZED'"
         " JOIN unnest($2::text[], $3::text[]) AS p(judge_id, entry_id)"
         " ON p.judge_id = a.judge_id AND p.entry_id = a.entry_id"
-        " JOIN rounds r ON r.contest_id = a.contest_id AND r.id = a.round_id AND r.state <> 'FINALIZED'"
         " WHERE a.contest_id = $1 ORDER BY a.round_id, a.entry_id, a.judge_id FOR UPDATE OF a",
         contest_id,
         judge_ids,
         entry_ids,
     )
+    return await _delete_withdrawn(connection, contest_id, rows)
+
+
+async def withdraw_off_panel(
+    connection: asyncpg.Connection, contest_id: str, panel: Sequence[str], states: Collection[RoundState]
+) -> list[Withdrawn]:
+    """Like ``withdraw``, for every assignment of a judge not in ``panel`` (non-empty) in the
+    contest's rounds whose state is one of ``states``."""
+    rows = await connection.fetch(
+        f"{WITHDRAW_SELECT} AND r.state = ANY($3::text[])"
+        " WHERE a.contest_id = $1 AND a.judge_id <> ALL($2::text[])"
+        " ORDER BY a.round_id, a.entry_id, a.judge_id FOR UPDATE OF a",
+        contest_id,
+        list(panel),
+        sorted(state.value for state in states),
+    )
+    return await _delete_withdrawn(connection, contest_id, rows)
+
+
+async def _delete_withdrawn(
+    connection: asyncpg.Connection, contest_id: str, rows: Sequence[asyncpg.Record]
+) -> list[Withdrawn]:
+    """Delete the locked assignment ``rows`` (round_id, judge_id, entry_id) and their current sheets."""
     if not rows:
         return []
     keys = (
@@ -249,6 +278,25 @@ async def open_entries_of_judge(executor: Executor, judge_id: str) -> list[tuple
         judge_id,
     )
     return [(r["contest_id"], r["entry_id"]) for r in rows]
+
+
+GLOBAL_ASSIGN_LOCK = "competition.assign"
+
+
+async def lock_contest_assignments(connection: asyncpg.Connection, contest_id: str) -> None:
+    """Serialise, within the contest, the writers that create assignments or introduce conflicts of
+    interest (assignment creators, conflict declarations, entry organisation and panel changes), so
+    a check for conflicts never races a new conflict. Taken first in the transaction: the global key
+    shared (UpdateJudge takes it exclusively, see ``lock_all_contest_assignments``), then the
+    contest's key; both are released at commit or rollback."""
+    await connection.execute("SELECT pg_advisory_xact_lock_shared(hashtext($1))", GLOBAL_ASSIGN_LOCK)
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", GLOBAL_ASSIGN_LOCK, contest_id)
+
+
+async def lock_all_contest_assignments(connection: asyncpg.Connection) -> None:
+    """``lock_contest_assignments`` for every contest at once, for a writer whose conflicts span
+    contests (a judge's affiliations). Taken first in the transaction."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", GLOBAL_ASSIGN_LOCK)
 
 
 async def lock_open_rounds(connection: asyncpg.Connection, contest_id: str) -> None:

@@ -48,8 +48,8 @@ async def insert(connection: asyncpg.Connection, contest_id: str, fields: Contes
     return to_contest(row)
 
 
-async def get(executor: Executor, contest_id: str, *, for_update: bool = False) -> Contest:
-    lock = " FOR UPDATE" if for_update else ""
+async def get(executor: Executor, contest_id: str, *, for_update: bool = False, for_share: bool = False) -> Contest:
+    lock = " FOR UPDATE" if for_update else " FOR SHARE" if for_share else ""
     row = await executor.fetchrow(f"SELECT {COLUMNS} FROM contests WHERE id = $1{lock}", contest_id)
     if row is None:
         raise not_found("contest", f"contests/{contest_id}")

@@ -45,6 +45,14 @@ async def next_sequence(connection: asyncpg.Connection, contest_id: str) -> int:
     return value
 
 
+async def highest_started_sequence(executor: Executor, contest_id: str) -> int | None:
+    """The highest sequence of the contest's rounds that have left DRAFT; None when none has."""
+    value: int | None = await executor.fetchval(
+        "SELECT max(sequence) FROM rounds WHERE contest_id = $1 AND state <> 'DRAFT'", contest_id
+    )
+    return value
+
+
 async def insert(connection: asyncpg.Connection, contest_id: str, round_id: str, fields: RoundFields) -> Round:
     taken = await connection.fetchrow(
         "SELECT id, sequence FROM rounds WHERE contest_id = $1 AND (id = $2 OR sequence = $3)",
