@@ -17,6 +17,7 @@ from typing import TypeVar
 import asyncpg
 from google.protobuf.message import Message
 
+from services.common.auth import current_caller
 from services.common.errors import invalid_field
 
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -31,15 +32,22 @@ def request_hash(request: Message) -> bytes:
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
 
 
+def scope_of(request: Message) -> str:
+    """Request ids are the caller's own and per method: another caller, or the same id sent to another
+    method, never replays someone else's result."""
+    caller = current_caller.get()
+    return f"{caller.subject if caller else ''}:{request.DESCRIPTOR.full_name}"
+
+
 async def run_once(
     pool: asyncpg.Pool,
     *,
-    scope: str,
     request: Message,
     response_type: type[ResponseT],
     work: Callable[[asyncpg.Connection], Awaitable[ResponseT]],
 ) -> ResponseT:
-    """Run ``work`` in a transaction, at most once per (scope, request.request_id)."""
+    """Run ``work`` in a transaction, at most once per (caller, method, request.request_id)."""
+    scope = scope_of(request)
     request_id: str = getattr(request, "request_id", "")
     if len(request_id) > MAX_REQUEST_ID_LENGTH:
         raise invalid_field("request_id", f"must be at most {MAX_REQUEST_ID_LENGTH} characters")

@@ -324,3 +324,19 @@ async def test_concurrent_updates_to_the_same_email_leave_one_winner(talent_stub
         )
         codes = sorted(r.code().name if isinstance(r, aio.AioRpcError) else "OK" for r in results)
         assert codes == ["ALREADY_EXISTS", "OK"], codes
+
+
+async def test_request_ids_belong_to_their_caller(talent_stub: Any, talent_service: RunningService) -> None:
+    """The same request_id from another caller is another request, not a replay of someone else's."""
+    first = await talent_stub.CreateCandidate(
+        pb.CreateCandidateRequest(candidate=individual(), request_id="shared-id"), metadata=auth("portal-a", EDITOR[1])
+    )
+    second = await talent_stub.CreateCandidate(
+        pb.CreateCandidateRequest(candidate=individual(), request_id="shared-id"), metadata=auth("portal-b", EDITOR[1])
+    )
+    assert first.name != second.name
+    scopes = await talent_service.pool.fetch("SELECT scope FROM idempotency_keys WHERE request_id = 'shared-id'")
+    assert sorted(r["scope"] for r in scopes) == [
+        "portal-a:talent.v1.CreateCandidateRequest",
+        "portal-b:talent.v1.CreateCandidateRequest",
+    ]

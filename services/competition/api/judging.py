@@ -126,7 +126,6 @@ class JudgingMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:DeclareConflict",
             request=request,
             response_type=pb.Conflict,
             work=declare,
@@ -240,7 +239,6 @@ class JudgingMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:AutoAssign",
             request=request,
             response_type=pb.AutoAssignResponse,
             work=assign,
@@ -288,7 +286,6 @@ class JudgingMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:CreateAssignment",
             request=request,
             response_type=pb.Assignment,
             work=create,
@@ -331,7 +328,6 @@ class JudgingMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:DeleteAssignment",
             request=request,
             response_type=pb.DeleteAssignmentResponse,
             work=delete,
@@ -427,7 +423,6 @@ class JudgingMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:SubmitScoreSheet",
             request=request,
             response_type=pb.ScoreSheet,
             work=submit,

@@ -243,7 +243,6 @@ class LandingMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:TransitionLanding",
             request=request,
             response_type=pb.Landing,
             work=transition,

@@ -204,9 +204,7 @@ class ResultsMethods(ServicerBase):
             )
             return codec.round_to_proto(finalized)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:FinalizeRound", request=request, response_type=pb.Round, work=finalize
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Round, work=finalize)
 
     async def GetJudgeDiagnostics(
         self, request: pb.GetJudgeDiagnosticsRequest, context: aio.ServicerContext

@@ -147,9 +147,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.contest_to_proto(contest)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:CreateContest", request=request, response_type=pb.Contest, work=create
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Contest, work=create)
 
     async def GetContest(self, request: pb.GetContestRequest, context: aio.ServicerContext) -> pb.Contest:
         require_role(*READERS)
@@ -253,9 +251,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.round_to_proto(created)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:CreateRound", request=request, response_type=pb.Round, work=create
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Round, work=create)
 
     async def GetRound(self, request: pb.GetRoundRequest, context: aio.ServicerContext) -> pb.Round:
         require_role(*READERS)
@@ -319,9 +315,7 @@ class SetupMethods(ServicerBase):
             await audit.append(connection, caller.subject, "round.opened", {"contest": contest_id, "round": round_id})
             return codec.round_to_proto(opened)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:OpenRound", request=request, response_type=pb.Round, work=open_round
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Round, work=open_round)
 
     async def CloseRound(self, request: pb.CloseRoundRequest, context: aio.ServicerContext) -> pb.Round:
         caller = require_role(ADMIN)
@@ -362,9 +356,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.round_to_proto(closed)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:CloseRound", request=request, response_type=pb.Round, work=close
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Round, work=close)
 
     # --- entries ----------------------------------------------------------------------------
 
@@ -386,9 +378,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.entry_to_proto(entry)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:CreateEntry", request=request, response_type=pb.Entry, work=create
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Entry, work=create)
 
     async def BatchCreateEntries(
         self, request: pb.BatchCreateEntriesRequest, context: aio.ServicerContext
@@ -427,7 +417,6 @@ class SetupMethods(ServicerBase):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:BatchCreateEntries",
             request=request,
             response_type=pb.BatchCreateEntriesResponse,
             work=create,
@@ -533,9 +522,7 @@ class SetupMethods(ServicerBase):
             await audit.append(connection, caller.subject, "judge.created", {"judge": judge_id})
             return codec.judge_to_proto(judge)
 
-        return await run_once(
-            self.pool, scope=f"{caller.subject}:CreateJudge", request=request, response_type=pb.Judge, work=create
-        )
+        return await run_once(self.pool, request=request, response_type=pb.Judge, work=create)
 
     async def GetJudge(self, request: pb.GetJudgeRequest, context: aio.ServicerContext) -> pb.Judge:
         require_role(*READERS)

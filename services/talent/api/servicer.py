@@ -87,7 +87,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         return candidate_store.Document(hash=document_hash(self.pii_key, normalised), last4=normalised[-4:])
 
     async def CreateCandidate(self, request: pb.CreateCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
-        caller = require_role(*WRITERS)
+        require_role(*WRITERS)
         violations = ViolationCollector()
         fields = codec.candidate_fields(request.candidate, violations)
         document = self._document(request.candidate.identity_document, "candidate.identity_document", violations)
@@ -100,7 +100,6 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:CreateCandidate",
             request=request,
             response_type=pb.Candidate,
             work=create,
@@ -231,7 +230,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         return base.model_copy(update=changes)
 
     async def DeleteCandidate(self, request: pb.DeleteCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
-        caller = require_role(ADMIN)
+        require_role(ADMIN)
         candidate_id = self._candidate_id(request.name)
 
         async def delete(connection: asyncpg.Connection) -> pb.Candidate:
@@ -242,7 +241,6 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:DeleteCandidate",
             request=request,
             response_type=pb.Candidate,
             work=delete,
@@ -251,7 +249,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
     async def AnonymizeCandidate(
         self, request: pb.AnonymizeCandidateRequest, context: aio.ServicerContext
     ) -> pb.Candidate:
-        caller = require_role(ADMIN)
+        require_role(ADMIN)
         candidate_id = self._candidate_id(request.name)
 
         async def anonymize(connection: asyncpg.Connection) -> pb.Candidate:
@@ -260,7 +258,6 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:AnonymizeCandidate",
             request=request,
             response_type=pb.Candidate,
             work=anonymize,
@@ -307,7 +304,6 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:CreateApplication",
             request=request,
             response_type=pb.Application,
             work=create,
@@ -379,7 +375,6 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
 
         return await run_once(
             self.pool,
-            scope=f"{caller.subject}:TransitionApplication",
             request=request,
             response_type=pb.Application,
             work=transition,
