@@ -79,8 +79,9 @@ async def wait_serving(port: int, deadline: float) -> None:
 def main() -> int:
     keys = dev_secrets()
     database_url = os.environ.get("SUITE_DATABASE_URL", "")
+    every_service_configured = all(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in SERVICES)
     embedded: EmbeddedPostgres | None = None
-    if not database_url:
+    if not database_url and not every_service_configured:
         embedded = EmbeddedPostgres(DATA_DIR, port=int(os.environ.get("SUITE_EMBEDDED_PG_PORT", "54329")))
         embedded.start()
         database_url = embedded.url
