@@ -18,7 +18,8 @@ import asyncpg
 from google.protobuf.message import Message
 
 from services.common.auth import current_caller
-from services.common.errors import invalid_field
+from services.common.errors import ViolationCollector, invalid_field
+from services.common.text import check_text
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -49,8 +50,9 @@ async def run_once(
     """Run ``work`` in a transaction, at most once per (caller, method, request.request_id)."""
     scope = scope_of(request)
     request_id: str = getattr(request, "request_id", "")
-    if len(request_id) > MAX_REQUEST_ID_LENGTH:
-        raise invalid_field("request_id", f"must be at most {MAX_REQUEST_ID_LENGTH} characters")
+    violations = ViolationCollector()
+    check_text(request_id, "request_id", violations, limit=MAX_REQUEST_ID_LENGTH)
+    violations.raise_if_any()
     async with pool.acquire() as connection, connection.transaction():
         if not request_id:
             return await work(connection)

@@ -17,6 +17,7 @@ from services.common.auth import Caller, require_role
 from services.common.errors import ViolationCollector, failed_precondition, not_found, permission_denied
 from services.common.idempotency import run_once
 from services.common.pagination import page_size
+from services.common.text import check_text
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, JUDGE, READERS, ServicerBase
 from services.competition.api.names import contest_ref, entry_ref, judge_ref, round_ref, same_contest
@@ -87,7 +88,7 @@ class JudgingMethods(ServicerBase):
         contest_id, entry_id = entry_ref(request.entry, "entry", violations)
         judge_id = judge_ref(request.judge, "judge", violations) if request.judge else ""
         reason = request.reason.strip()
-        rules.check_text(reason, "reason", violations, required=True, limit=rules.MAX_REASON)
+        check_text(reason, "reason", violations, required=True, limit=rules.MAX_REASON, multiline=True)
         if is_admin(caller):
             violations.check(bool(request.judge), "judge", "an admin names the judge")
             source = ConflictSource.DECLARED_BY_ADMIN
@@ -374,7 +375,7 @@ class JudgingMethods(ServicerBase):
                 violations.add(f"scores[{score.criterion}]", "is given twice")
             values[score.criterion] = score.value
         comment = request.comment.strip()
-        violations.check(len(comment) <= MAX_COMMENT, "comment", f"must be at most {MAX_COMMENT} characters")
+        check_text(comment, "comment", violations, limit=MAX_COMMENT, multiline=True)
         violations.raise_if_any()
 
         async def submit(connection: asyncpg.Connection) -> pb.ScoreSheet:

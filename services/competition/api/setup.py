@@ -13,6 +13,7 @@ from services.common.auth import Caller, require_role
 from services.common.errors import ViolationCollector, failed_precondition
 from services.common.idempotency import run_once
 from services.common.pagination import page_size
+from services.common.text import check_text
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import (
@@ -443,7 +444,7 @@ class SetupMethods(ServicerBase):
             violations.check(
                 not round_contest or round_contest == contest_id, "round", "must be a round of the parent contest"
             )
-        violations.check(len(request.title_contains) <= rules.MAX_NAME, "title_contains", "is too long")
+        check_text(request.title_contains, "title_contains", violations, limit=rules.MAX_NAME)
         violations.raise_if_any()
         after = self.tokens.decode(request.page_token, request)
         await contest_store.get(self.pool, contest_id)

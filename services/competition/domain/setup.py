@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from typing import Final
 
 from services.common.errors import DomainError, ViolationCollector, failed_precondition
+from services.common.text import check_text
 from services.competition.domain.models import (
     AwardTier,
     ContestFields,
@@ -53,23 +54,16 @@ def check_id(value: str, path: str, violations: ViolationCollector) -> None:
         violations.add(path, "must match ^[a-z][a-z0-9-]{0,62}$ (lower-case letter first)")
 
 
-def check_text(value: str, path: str, violations: ViolationCollector, *, required: bool, limit: int = MAX_NAME) -> None:
-    if required and not value.strip():
-        violations.add(path, "is required")
-    elif len(value) > limit:
-        violations.add(path, f"must be at most {limit} characters")
-
-
 def check_names(values: Sequence[str], path: str, violations: ViolationCollector) -> None:
     """A list of free-text names (organisations, affiliations): bounded, each non-empty."""
     if len(values) > MAX_LIST:
         violations.add(path, f"at most {MAX_LIST} items")
     for i, value in enumerate(values):
-        check_text(value, f"{path}[{i}]", violations, required=True)
+        check_text(value, f"{path}[{i}]", violations, required=True, limit=MAX_NAME)
 
 
 def validate_contest(fields: ContestFields, violations: ViolationCollector, prefix: str = "contest") -> None:
-    check_text(fields.display_name, f"{prefix}.display_name", violations, required=True)
+    check_text(fields.display_name, f"{prefix}.display_name", violations, required=True, limit=MAX_NAME)
     violations.check(
         MIN_YEAR <= fields.year <= MAX_YEAR, f"{prefix}.year", f"must be between {MIN_YEAR} and {MAX_YEAR}"
     )
@@ -127,7 +121,7 @@ def _check_award_tiers(
         elif tier.tier in seen:
             violations.add(f"{path}.tier", "is listed twice")
         seen.add(tier.tier)
-        check_text(tier.display_name, f"{path}.display_name", violations, required=False)
+        check_text(tier.display_name, f"{path}.display_name", violations, required=False, limit=MAX_NAME)
         violations.check(1 <= tier.count <= 10_000, f"{path}.count", "must be between 1 and 10000")
 
 
@@ -154,7 +148,7 @@ def ensure_previous_finalized(contest_id: str, before: Round | None, action: str
 
 
 def validate_round(fields: RoundFields, violations: ViolationCollector, prefix: str = "round") -> None:
-    check_text(fields.display_name, f"{prefix}.display_name", violations, required=True)
+    check_text(fields.display_name, f"{prefix}.display_name", violations, required=True, limit=MAX_NAME)
     violations.check(fields.sequence >= 1, f"{prefix}.sequence", "must be at least 1")
     violations.check(
         1 <= fields.judges_per_entry <= MAX_JUDGES_PER_ENTRY,
@@ -170,7 +164,9 @@ def validate_round(fields: RoundFields, violations: ViolationCollector, prefix: 
         for violation in error.violations:
             violations.add(violation.field.replace(".name", ".key"), violation.description)
     for i, spec in enumerate(fields.criteria):
-        check_text(spec.display_name, f"{prefix}.criteria[{i}].display_name", violations, required=False)
+        check_text(
+            spec.display_name, f"{prefix}.criteria[{i}].display_name", violations, required=False, limit=MAX_NAME
+        )
         if spec.key and not ID_PATTERN.match(spec.key.replace("_", "-")):
             violations.add(f"{prefix}.criteria[{i}].key", "must be a lower-case key such as technology")
     advancement = fields.advancement
@@ -193,25 +189,29 @@ def validate_round(fields: RoundFields, violations: ViolationCollector, prefix: 
 
 
 def validate_entry(fields: EntryFields, violations: ViolationCollector, prefix: str = "entry") -> None:
-    check_text(fields.title, f"{prefix}.title", violations, required=True)
+    check_text(fields.title, f"{prefix}.title", violations, required=True, limit=MAX_NAME)
     if fields.leader is not None:
-        check_text(fields.leader.display_name, f"{prefix}.team.leader.display_name", violations, required=True)
-        check_text(fields.leader.role, f"{prefix}.team.leader.role", violations, required=False)
+        check_text(
+            fields.leader.display_name, f"{prefix}.team.leader.display_name", violations, required=True, limit=MAX_NAME
+        )
+        check_text(fields.leader.role, f"{prefix}.team.leader.role", violations, required=False, limit=MAX_NAME)
     if len(fields.members) > MAX_LIST:
         violations.add(f"{prefix}.team.members", f"at most {MAX_LIST} members")
     for i, member in enumerate(fields.members):
-        check_text(member.display_name, f"{prefix}.team.members[{i}].display_name", violations, required=True)
-        check_text(member.role, f"{prefix}.team.members[{i}].role", violations, required=False)
+        check_text(
+            member.display_name, f"{prefix}.team.members[{i}].display_name", violations, required=True, limit=MAX_NAME
+        )
+        check_text(member.role, f"{prefix}.team.members[{i}].role", violations, required=False, limit=MAX_NAME)
     check_names(fields.organisations, f"{prefix}.team.organisations", violations)
     violations.check(
         not fields.origin_country or bool(COUNTRY_PATTERN.match(fields.origin_country)),
         f"{prefix}.origin_country",
         "must be an ISO 3166-1 alpha-2 code such as CN or DE",
     )
-    check_text(fields.summary, f"{prefix}.summary", violations, required=False, limit=MAX_SUMMARY)
+    check_text(fields.summary, f"{prefix}.summary", violations, limit=MAX_SUMMARY, multiline=True)
 
 
 def validate_judge(fields: JudgeFields, violations: ViolationCollector, prefix: str = "judge") -> None:
-    check_text(fields.display_name, f"{prefix}.display_name", violations, required=True)
+    check_text(fields.display_name, f"{prefix}.display_name", violations, required=True, limit=MAX_NAME)
     check_names(fields.affiliations, f"{prefix}.affiliations", violations)
     violations.check(len(set(fields.domains)) == len(fields.domains), f"{prefix}.domains", "lists a domain twice")

@@ -15,6 +15,7 @@ from services.common.errors import ViolationCollector, aborted, invalid_field
 from services.common.idempotency import run_once
 from services.common.pagination import page_size
 from services.common.server import Platform
+from services.common.text import check_text
 from services.talent.api import codec
 from services.talent.domain import candidates as candidate_rules
 from services.talent.domain import targets as target_rules
@@ -142,7 +143,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             "year",
             f"must be between {MIN_YEAR} and {MAX_YEAR}",
         )
-        violations.check(len(request.name_contains) <= 200, "name_contains", "must be at most 200 characters")
+        check_text(request.name_contains, "name_contains", violations, limit=200)
         violations.check(
             not request.show_deleted or caller.has_any([ADMIN]),
             "show_deleted",

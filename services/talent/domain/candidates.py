@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.common.errors import ViolationCollector
+from services.common.text import check_text
 from services.talent.domain import pii
 from services.talent.domain.models import CandidateFields, CandidateKind
 
@@ -14,19 +15,10 @@ MAX_MEMBERS = 50
 MAX_ROLE = 100
 
 
-def check_text(violations: ViolationCollector, path: str, value: str, limit: int, required: bool) -> None:
-    if required and not value.strip():
-        violations.add(path, "is required")
-    elif len(value) > limit:
-        violations.add(path, f"must be at most {limit} characters (got {len(value)})")
-    elif any(ord(c) < 32 for c in value):
-        violations.add(path, "must not contain control characters")
-
-
 def validate_candidate(fields: CandidateFields, violations: ViolationCollector, prefix: str = "candidate") -> None:
     """Add a violation for each bad field of ``fields`` (already normalised)."""
-    check_text(violations, f"{prefix}.display_name", fields.display_name, MAX_NAME, required=True)
-    check_text(violations, f"{prefix}.employer", fields.employer, MAX_EMPLOYER, required=False)
+    check_text(fields.display_name, f"{prefix}.display_name", violations, limit=MAX_NAME, required=True)
+    check_text(fields.employer, f"{prefix}.employer", violations, limit=MAX_EMPLOYER, required=False)
     if fields.birth_year is not None:
         this_year = date.today().year
         violations.check(
@@ -46,12 +38,16 @@ def validate_candidate(fields: CandidateFields, violations: ViolationCollector, 
         if fields.leader is None:
             violations.add(f"{prefix}.leader", "is required for a team")
         else:
-            check_text(violations, f"{prefix}.leader.display_name", fields.leader.display_name, MAX_NAME, True)
+            check_text(
+                fields.leader.display_name, f"{prefix}.leader.display_name", violations, limit=MAX_NAME, required=True
+            )
         if len(fields.members) > MAX_MEMBERS:
             violations.add(f"{prefix}.members", f"must have at most {MAX_MEMBERS} members")
         for i, member in enumerate(fields.members):
-            check_text(violations, f"{prefix}.members[{i}].display_name", member.display_name, MAX_NAME, True)
-            check_text(violations, f"{prefix}.members[{i}].role", member.role, MAX_ROLE, False)
+            check_text(
+                member.display_name, f"{prefix}.members[{i}].display_name", violations, limit=MAX_NAME, required=True
+            )
+            check_text(member.role, f"{prefix}.members[{i}].role", violations, limit=MAX_ROLE, required=False)
     else:
         violations.check(fields.leader is None, f"{prefix}.leader", "only a team has a leader")
         violations.check(not fields.members, f"{prefix}.members", "only a team has members")
