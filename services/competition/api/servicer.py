@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from protos.competition.v1 import competition_pb2_grpc
+from services.competition.api.invitations import InvitationMethods
 from services.competition.api.judging import JudgingMethods
 from services.competition.api.landing import LandingMethods
 from services.competition.api.results import ResultsMethods
@@ -10,6 +11,11 @@ from services.competition.api.setup import SetupMethods
 
 
 class CompetitionServicer(
-    SetupMethods, JudgingMethods, ResultsMethods, LandingMethods, competition_pb2_grpc.CompetitionServiceServicer
+    SetupMethods,
+    JudgingMethods,
+    ResultsMethods,
+    LandingMethods,
+    InvitationMethods,
+    competition_pb2_grpc.CompetitionServiceServicer,
 ):
     pass

@@ -1,0 +1,263 @@
+"""Judge invitation RPCs: the personal sign-in links of the judges' portal.
+
+Admins create, list (with the re-derived link codes) and revoke invitations. Only the portal's own
+service identity (role ``competition.portal``) may redeem a code for a short-lived judge token, so a
+random caller of the API cannot probe codes; the portal rate-limits and logs sign-ins itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from grpc import aio
+
+from protos.competition.v1 import competition_pb2 as pb
+from services.common.auth import mint_token, require_role
+from services.common.codec import timestamp
+from services.common.errors import DomainError, ViolationCollector, failed_precondition, invalid_field
+from services.common.idempotency import run_once
+from services.common.pagination import page_size
+from services.competition.api import codec
+from services.competition.api.base import ADMIN, JUDGE, ServicerBase
+from services.competition.api.names import judge_ref, round_ref
+from services.competition.domain import invitations as rules
+from services.competition.domain.invitations import Invitation, InvitationState
+from services.competition.store import assignments as assignment_store
+from services.competition.store import audit
+from services.competition.store import contests as contest_store
+from services.competition.store import invitations as invitation_store
+from services.competition.store import judges as judge_store
+from services.competition.store import rounds as round_store
+
+PORTAL = "competition.portal"
+INVITATION_INVALID = "INVITATION_INVALID"
+STATE_TO_PROTO = {
+    InvitationState.ACTIVE: pb.JUDGE_INVITATION_STATE_ACTIVE,
+    InvitationState.EXPIRED: pb.JUDGE_INVITATION_STATE_EXPIRED,
+    InvitationState.REVOKED: pb.JUDGE_INVITATION_STATE_REVOKED,
+}
+
+
+def invitation_name(invitation: Invitation) -> str:
+    return f"{codec.round_name(invitation.contest_id, invitation.round_id)}/invitations/{invitation.id}"
+
+
+def invitation_ref(name: str, violations: ViolationCollector) -> tuple[str, str, str]:
+    round_part, slash, invitation_id = name.rpartition("/invitations/")
+    if not slash or not invitation_id or "/" in invitation_id:
+        violations.add("name", "must be a resource name like contests/{contest}/rounds/{round}/invitations/{id}")
+        return "", "", ""
+    contest_id, round_id = round_ref(round_part, "name", violations)
+    return contest_id, round_id, invitation_id
+
+
+def invalid_code() -> DomainError:
+    # One answer for unknown, malformed and forged codes: nothing to learn from the difference.
+    return invalid_field("code", "is not a valid invitation code", reason=INVITATION_INVALID)
+
+
+class InvitationMethods(ServicerBase):
+    @property
+    def _invitation_secret(self) -> bytes:
+        explicit = self.settings.invitation_secret
+        if explicit is not None:
+            return explicit.get_secret_value().encode()
+        base = self.settings.page_token_secret.get_secret_value().encode()
+        return hmac.new(base, b"judge-invitations", hashlib.sha256).digest()
+
+    def _with_code(self, message: pb.JudgeInvitation) -> pb.JudgeInvitation:
+        """The message with its link code, derived from the fields it carries: responses are stored
+        for request-id replays without their codes, so no code ever reaches the database."""
+        if message.state != pb.JUDGE_INVITATION_STATE_ACTIVE:
+            return message
+        violations = ViolationCollector()
+        contest_id, round_id, invitation_id = invitation_ref(message.name, violations)
+        invitation = Invitation(
+            contest_id=contest_id,
+            round_id=round_id,
+            id=invitation_id,
+            judge_id=message.judge.removeprefix("judges/"),
+            created_by=message.created_by,
+            create_time=message.create_time.ToDatetime(tzinfo=UTC),
+            expire_time=message.expire_time.ToDatetime(tzinfo=UTC),
+        )
+        copy = pb.JudgeInvitation()
+        copy.CopyFrom(message)
+        copy.code = rules.code_of(self._invitation_secret, invitation)
+        return copy
+
+    def _to_proto(self, invitation: Invitation, now: datetime, display_name: str = "") -> pb.JudgeInvitation:
+        state = invitation.state(now)
+        return pb.JudgeInvitation(
+            name=invitation_name(invitation),
+            judge=codec.judge_name(invitation.judge_id),
+            judge_display_name=display_name,
+            state=STATE_TO_PROTO[state],
+            create_time=timestamp(invitation.create_time),
+            expire_time=timestamp(invitation.expire_time),
+            revoke_time=timestamp(invitation.revoke_time),
+            created_by=invitation.created_by,
+        )
+
+    async def CreateJudgeInvitations(
+        self, request: pb.CreateJudgeInvitationsRequest, context: aio.ServicerContext
+    ) -> pb.CreateJudgeInvitationsResponse:
+        caller = require_role(ADMIN)
+        violations = ViolationCollector()
+        contest_id, round_id = round_ref(request.round, "round", violations)
+        ttl = rules.DEFAULT_TTL
+        if request.HasField("ttl"):
+            ttl = request.ttl.ToTimedelta()
+            violations.check(rules.MIN_TTL <= ttl <= rules.MAX_TTL, "ttl", "must be between 1 hour and 90 days")
+        violations.raise_if_any()
+
+        async def create(connection: asyncpg.Connection) -> pb.CreateJudgeInvitationsResponse:
+            # One creator per round at a time, so two concurrent calls never give a judge two links.
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))", f"invitations:{contest_id}/{round_id}"
+            )
+            current = await round_store.get(connection, contest_id, round_id, lock="FOR SHARE")
+            if current.state.value in ("CLOSED", "FINALIZED"):
+                raise failed_precondition(
+                    "ROUND_NOT_OPEN_FOR_INVITATIONS",
+                    f"judges are invited while the round is DRAFT or OPEN (it is {current.state.value})",
+                    {"state": current.state.value},
+                )
+            contest = await contest_store.get(connection, contest_id)
+            judge_ids = list(contest.judge_ids) or sorted(
+                {a.judge_id for a in await assignment_store.for_round(connection, contest_id, round_id)}
+            )
+            judges = await judge_store.get_many(connection, judge_ids)
+            existing = await invitation_store.active_for_round(connection, contest_id, round_id)
+            todo = [(rules.new_invitation_id(), j) for j in sorted(judges) if j not in existing]
+            now = await connection.fetchval("SELECT clock_timestamp()")
+            created = await invitation_store.insert_many(
+                connection, contest_id, round_id, todo, caller.subject, now + ttl
+            )
+            if created:
+                await audit.append(
+                    connection,
+                    caller.subject,
+                    "invitations.created",
+                    {
+                        "contest": contest_id,
+                        "round": round_id,
+                        "invitations": [{"id": i.id, "judge": i.judge_id} for i in created],
+                        "expire_time": (now + ttl).isoformat(),
+                    },
+                )
+            every = {**existing, **{i.judge_id: i for i in created}}
+            return pb.CreateJudgeInvitationsResponse(
+                invitations=[
+                    self._to_proto(every[j], now, judges[j].display_name) for j in sorted(every) if j in judges
+                ],
+                created=len(created),
+            )
+
+        response = await run_once(
+            self.pool, request=request, response_type=pb.CreateJudgeInvitationsResponse, work=create
+        )
+        return pb.CreateJudgeInvitationsResponse(
+            invitations=[self._with_code(i) for i in response.invitations], created=response.created
+        )
+
+    async def ListJudgeInvitations(
+        self, request: pb.ListJudgeInvitationsRequest, context: aio.ServicerContext
+    ) -> pb.ListJudgeInvitationsResponse:
+        require_role(ADMIN)
+        limit = page_size(request.page_size)
+        violations = ViolationCollector()
+        contest_id, round_id = round_ref(request.round, "round", violations)
+        judge_id = judge_ref(request.judge, "judge", violations) if request.judge else None
+        violations.raise_if_any()
+        after = self.tokens.decode(request.page_token, request)
+        await round_store.get(self.pool, contest_id, round_id)
+        page, last = await invitation_store.list_page(
+            self.pool,
+            contest_id,
+            round_id,
+            judge_id,
+            request.show_inactive,
+            (str(after[0]), str(after[1])) if after else None,
+            limit,
+        )
+        judges = await judge_store.get_many(self.pool, sorted({i.judge_id for i in page}))
+        now = datetime.now(UTC)
+        return pb.ListJudgeInvitationsResponse(
+            invitations=[
+                self._with_code(self._to_proto(i, now, judges[i.judge_id].display_name if i.judge_id in judges else ""))
+                for i in page
+            ],
+            next_page_token=self.tokens.encode(last, request) if last else "",
+        )
+
+    async def RevokeJudgeInvitation(
+        self, request: pb.RevokeJudgeInvitationRequest, context: aio.ServicerContext
+    ) -> pb.JudgeInvitation:
+        caller = require_role(ADMIN)
+        violations = ViolationCollector()
+        contest_id, round_id, invitation_id = invitation_ref(request.name, violations)
+        violations.raise_if_any()
+
+        async def revoke(connection: asyncpg.Connection) -> pb.JudgeInvitation:
+            current = await invitation_store.get(connection, contest_id, round_id, invitation_id, lock="FOR UPDATE")
+            revoked = await invitation_store.revoke(connection, current, caller.subject)
+            if current.revoke_time is None:
+                await audit.append(
+                    connection,
+                    caller.subject,
+                    "invitation.revoked",
+                    {"contest": contest_id, "round": round_id, "invitation": invitation_id, "judge": current.judge_id},
+                )
+            judge = await judge_store.get_many(connection, [revoked.judge_id])
+            name = judge[revoked.judge_id].display_name if revoked.judge_id in judge else ""
+            return self._to_proto(revoked, datetime.now(UTC), name)
+
+        return await run_once(self.pool, request=request, response_type=pb.JudgeInvitation, work=revoke)
+
+    async def RedeemJudgeInvitation(
+        self, request: pb.RedeemJudgeInvitationRequest, context: aio.ServicerContext
+    ) -> pb.RedeemJudgeInvitationResponse:
+        require_role(PORTAL)
+        if len(request.code) > 200:
+            raise invalid_code()
+        invitation_id = rules.invitation_id_of(request.code)
+        if invitation_id is None:
+            raise invalid_code()
+        invitation = await invitation_store.find(self.pool, invitation_id)
+        if invitation is None or not rules.code_matches(self._invitation_secret, invitation, request.code):
+            raise invalid_code()
+        now = datetime.now(UTC)
+        state = invitation.state(now)
+        if state is not InvitationState.ACTIVE:
+            raise failed_precondition(
+                f"INVITATION_{state.value}",
+                f"the invitation is {state.value.lower()}; ask the contest administrator for a new link",
+                {"invitation": invitation_name(invitation)},
+            )
+        judges = await judge_store.get_many(self.pool, [invitation.judge_id])
+        if invitation.judge_id not in judges:
+            raise invalid_code()
+        lifetime = rules.access_token_lifetime(
+            now, invitation, timedelta(seconds=self.settings.judge_access_token_ttl_seconds)
+        )
+        if self.settings.jwt_algorithm != "HS256":
+            # Until the service has a local signing key of its own, it can only mint with a shared secret.
+            raise failed_precondition(
+                "LOCAL_ISSUER_UNAVAILABLE",
+                "this deployment verifies tokens it cannot sign (jwt_algorithm is not HS256)",
+            )
+        seconds = max(1, int(lifetime.total_seconds()))
+        token = mint_token(self.settings.jwt_key.get_secret_value(), invitation.judge_id, [JUDGE], ttl_seconds=seconds)
+        return pb.RedeemJudgeInvitationResponse(
+            access_token=token,
+            access_token_expire_time=timestamp(now + timedelta(seconds=seconds)),
+            judge=codec.judge_name(invitation.judge_id),
+            judge_display_name=judges[invitation.judge_id].display_name,
+            round=codec.round_name(invitation.contest_id, invitation.round_id),
+            invitation=invitation_name(invitation),
+            invitation_expire_time=timestamp(invitation.expire_time),
+        )
