@@ -23,7 +23,7 @@ from services.portal import sessions
 from services.portal.grpc_client import CompetitionClient, ServiceError
 from services.portal.settings import PortalSettings
 from services.portal.web.admin import AdminPages
-from services.portal.web.base import PACKAGE, PageError, Portal, redirect
+from services.portal.web.base import PACKAGE, SESSION_KEY, PageError, Portal
 from services.portal.web.judge import JudgePages
 
 log = logging.getLogger("portal")
@@ -98,7 +98,7 @@ def make_middleware(portal: Portal) -> Any:
         elapsed = time.perf_counter() - started
         portal.metrics.requests.labels(route, request.method, str(response.status)).inc()
         portal.metrics.latency.labels(route).observe(elapsed)
-        session = request.get("session")
+        session = request.get(SESSION_KEY)
         log.info(
             "http",
             extra={
@@ -153,7 +153,7 @@ async def set_language(request: web.Request) -> web.StreamResponse:
     target = request.query.get("next", "/")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = "/"
-    response = redirect(request, target)
+    response = web.Response(status=303, headers={"Location": target})
     if lang in ("zh", "en"):
         portal = request.app[PORTAL_KEY]
         response.set_cookie(

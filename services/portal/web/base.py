@@ -23,7 +23,8 @@ from services.portal.settings import PortalSettings
 from services.portal.web.metrics import PortalMetrics
 
 PACKAGE = Path(__file__).resolve().parents[1]
-SESSION_KEY = "session"
+SESSION_KEY = web.RequestKey("session", Session)
+SESSION_LOST = web.RequestKey("session_lost", bool)
 # Refresh a judge's access token this long before it expires.
 REFRESH_MARGIN_SECONDS = 120
 
@@ -98,7 +99,7 @@ class Portal:
         opened = self.codec.open(cookie, now)
         if opened is None:
             opened = sessions.anonymous(now, self.codec.absolute)
-            request["session_lost"] = bool(cookie)
+            request[SESSION_LOST] = bool(cookie)
         else:
             opened = opened.touched(now)
         request[SESSION_KEY] = opened
@@ -140,7 +141,7 @@ class Portal:
         """The signed-in judge, with a fresh access token; else to the sign-in page."""
         session = self.session(request)
         if session.kind != "judge":
-            self.to_signin(request, "signin.ended" if request.get("session_lost") or session.kind == "admin" else "")
+            self.to_signin(request, "signin.ended" if request.get(SESSION_LOST) or session.kind == "admin" else "")
         if session.access_expires - time.time() < REFRESH_MARGIN_SECONDS:
             session = await self._refresh(request, session)
         return session
@@ -165,7 +166,7 @@ class Portal:
     def admin_session(self, request: web.Request) -> Session:
         session = self.session(request)
         if session.kind != "admin" or session.access_expires <= time.time():
-            self.to_signin(request, "signin.ended" if session.signed_in or request.get("session_lost") else "")
+            self.to_signin(request, "signin.ended" if session.signed_in or request.get(SESSION_LOST) else "")
         return session
 
     def to_signin(self, request: web.Request, message_key: str) -> NoReturn:
