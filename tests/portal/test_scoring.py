@@ -4,8 +4,6 @@ back over gRPC what the competition service then holds."""
 
 from __future__ import annotations
 
-import asyncio
-
 from playwright.async_api import Browser, BrowserContext, expect
 
 from protos.competition.v1 import competition_pb2 as pb
@@ -301,8 +299,7 @@ async def test_a_round_closed_meanwhile_is_said_in_plain_chinese(world: World, c
 
 async def test_own_sheets_only_and_progress(world: World, context: BrowserContext) -> None:
     # Another judge's sheet on the same entry stays invisible.
-    await asyncio.sleep(0)
-    page = await signed_in(world, context, "j-signin")
+    page = await signed_in(world, context, "j-sheets")
     await page.goto(entry_url(world, "e-02"))
     await fill(page, GOOD)
     await page.click("#review-button")
