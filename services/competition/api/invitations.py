@@ -157,9 +157,7 @@ class InvitationMethods(ServicerBase):
                 created=len(created),
             )
 
-        response = await run_once(
-            self.pool, request=request, response_type=pb.CreateJudgeInvitationsResponse, work=create
-        )
+        response = await run_once(self.pool, self.request_keys.key(request), pb.CreateJudgeInvitationsResponse, create)
         return pb.CreateJudgeInvitationsResponse(
             invitations=[self._with_code(i) for i in response.invitations], created=response.created
         )
@@ -216,7 +214,7 @@ class InvitationMethods(ServicerBase):
             name = judge[revoked.judge_id].display_name if revoked.judge_id in judge else ""
             return self._to_proto(revoked, datetime.now(UTC), name)
 
-        return await run_once(self.pool, request=request, response_type=pb.JudgeInvitation, work=revoke)
+        return await run_once(self.pool, self.request_keys.key(request), pb.JudgeInvitation, revoke)
 
     async def RedeemJudgeInvitation(
         self, request: pb.RedeemJudgeInvitationRequest, context: aio.ServicerContext
