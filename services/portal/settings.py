@@ -41,6 +41,8 @@ class PortalSettings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=4096, le=1024 * 1024)
     # Sign-in attempts per client address and minute (forged codes are cheap to try; links are not).
     signin_attempts_per_minute: int = Field(default=20, ge=1, le=1000)
+    # Behind an ingress every request comes from it: count failures per X-Forwarded-For client instead.
+    trust_forwarded_for: bool = False
     # Administrators may sign in with their own bearer token in a link (dev; prod: OIDC in front).
     admin_token_signin: bool = True
 

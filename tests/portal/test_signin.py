@@ -143,3 +143,12 @@ async def test_english_is_one_click_away(world: World, context: BrowserContext) 
     await expect(page.locator("label[for=score-technology] .name")).to_have_text("Technology & innovation")
     await expect(page.locator("label[for=score-technology] .alt")).to_have_text("技术创新")
     await page.screenshot(path=screenshot("08-english.png"), full_page=True)
+
+
+async def test_a_second_judges_link_on_the_same_device_signs_them_in(world: World, context: BrowserContext) -> None:
+    page = await context.new_page()
+    await page.goto(world.link("j-phone"))
+    await expect(page.locator(".who")).to_contain_text("孙雅琴")
+    await page.goto(world.link("j-english"))
+    await expect(page).to_have_url(f"{world.url}/assignments")
+    await expect(page.locator(".who")).to_contain_text("Dr. Anna Weber")

@@ -115,14 +115,13 @@ class JudgePages:
         )
 
     async def signin_form(self, request: web.Request) -> web.StreamResponse:
-        session = self.portal.session(request)
-        if session.kind == "judge":
-            raise redirect(request, "/assignments")
+        # Never a redirect for a signed-in browser: the server cannot see the link's fragment, and a
+        # second judge opening their link on the same device must become themselves.
         return self.portal.render(request, "signin.html", error="")
 
     async def signin(self, request: web.Request, form: MultiDictProxy[str | Any]) -> web.StreamResponse:
         portal = self.portal
-        address = request.remote or "unknown"
+        address = client_address(request, portal.settings.trust_forwarded_for)
         now = time.time()
         code = str(form.get("code", "")).strip()
         admin_token = str(form.get("admin_token", "")).strip()
@@ -463,6 +462,15 @@ class JudgePages:
         portal.metrics.conflicts.labels("ok").inc()
         portal.flash(request, "conflict.flash", title=entry.title)
         raise redirect(request, "/assignments")
+
+
+def client_address(request: web.Request, trust_forwarded_for: bool) -> str:
+    """Who tries to sign in, for the throttle: behind an ingress, the client it forwarded for."""
+    if trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
+    return request.remote or "unknown"
 
 
 def submission_outcome(reason: str) -> str:
