@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
 SESSION_KEY = "portal-test-session-key-0123456789abcdef"
+LOCAL_ISSUER = "urn:talent-suite:competition-test"
+LOCAL_KEY = "portal-test-local-issuer-key-0123456789abcdef"
 
 
 def portal_settings(competition_port: int, **overrides: Any) -> PortalSettings:
@@ -56,8 +58,15 @@ def portal_settings(competition_port: int, **overrides: Any) -> PortalSettings:
 async def world(postgres_url: str) -> AsyncIterator[World]:
     # Access tokens of one minute: the portal then refreshes on every request, so a revoked
     # invitation ends a session at once (in production within the token's lifetime).
+    # Judge tokens come from the service's local issuer, as in production.
     competition = await start(
-        CompetitionSettings, DEFINITION, await create_database(postgres_url), judge_access_token_ttl_seconds=60
+        CompetitionSettings,
+        DEFINITION,
+        await create_database(postgres_url),
+        judge_access_token_ttl_seconds=60,
+        jwt_local_issuer=LOCAL_ISSUER,
+        jwt_local_roles=["competition.judge"],
+        jwt_local_key=LOCAL_KEY,
     )
     portal = await start_portal(portal_settings(competition.grpc_port))
     channel = aio.insecure_channel(f"127.0.0.1:{competition.grpc_port}")

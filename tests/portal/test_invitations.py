@@ -10,8 +10,9 @@ from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
+from tests.portal.conftest import LOCAL_ISSUER, LOCAL_KEY
 from tests.portal.world import ADMIN, JUDGES, ROUND, World
-from tests.support import JWT_KEY, auth, status_details
+from tests.support import auth, status_details
 
 PORTAL = auth("judges-portal", "competition.portal")
 
@@ -53,8 +54,9 @@ async def test_only_the_portal_redeems_and_the_token_is_short_lived_for_the_judg
             await world.stub.RedeemJudgeInvitation(pb.RedeemJudgeInvitationRequest(code=code), metadata=metadata)
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
     redeemed = await world.stub.RedeemJudgeInvitation(pb.RedeemJudgeInvitationRequest(code=code), metadata=PORTAL)
-    claims = jwt.decode(redeemed.access_token, JWT_KEY, algorithms=["HS256"])
+    claims = jwt.decode(redeemed.access_token, LOCAL_KEY, algorithms=["HS256"], audience="competition")
     assert claims["sub"] == "j-signin" and claims["roles"] == ["competition.judge"]
+    assert claims["iss"] == LOCAL_ISSUER  # the service's own issuer, not the identity provider's key
     assert claims["exp"] - claims["iat"] <= 60  # the test service's judge_access_token_ttl_seconds
     assert redeemed.judge == "judges/j-signin" and redeemed.round == ROUND
     own = await world.stub.ListAssignments(

@@ -15,7 +15,7 @@ import asyncpg
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
-from services.common.auth import mint_token, require_role
+from services.common.auth import local_issuer, mint_token, require_role
 from services.common.codec import timestamp
 from services.common.errors import DomainError, ViolationCollector, failed_precondition, invalid_field
 from services.common.idempotency import run_once
@@ -216,6 +216,26 @@ class InvitationMethods(ServicerBase):
 
         return await run_once(self.pool, self.request_keys.key(request), pb.JudgeInvitation, revoke)
 
+    def _mint_judge_token(self, judge_id: str, seconds: int) -> str:
+        """With the service's local issuer (its own key, iss and aud; production); without one, in
+        development, with the shared HS256 key the service verifies."""
+        issuer = local_issuer(self.settings)
+        if issuer is not None:
+            return issuer.mint(judge_id, [JUDGE], min(seconds, issuer.max_lifetime_seconds))
+        if self.settings.jwt_key is not None and self.settings.jwt_algorithm == "HS256":
+            return mint_token(
+                self.settings.jwt_key.get_secret_value(),
+                judge_id,
+                [JUDGE],
+                ttl_seconds=seconds,
+                issuer=self.settings.jwt_issuer,
+                audience=self.settings.jwt_audience,
+            )
+        raise failed_precondition(
+            "LOCAL_ISSUER_UNAVAILABLE",
+            "judge tokens need the service's local issuer (COMPETITION_JWT_LOCAL_ISSUER and its key)",
+        )
+
     async def RedeemJudgeInvitation(
         self, request: pb.RedeemJudgeInvitationRequest, context: aio.ServicerContext
     ) -> pb.RedeemJudgeInvitationResponse:
@@ -242,14 +262,8 @@ class InvitationMethods(ServicerBase):
         lifetime = rules.access_token_lifetime(
             now, invitation, timedelta(seconds=self.settings.judge_access_token_ttl_seconds)
         )
-        if self.settings.jwt_algorithm != "HS256":
-            # Until the service has a local signing key of its own, it can only mint with a shared secret.
-            raise failed_precondition(
-                "LOCAL_ISSUER_UNAVAILABLE",
-                "this deployment verifies tokens it cannot sign (jwt_algorithm is not HS256)",
-            )
         seconds = max(1, int(lifetime.total_seconds()))
-        token = mint_token(self.settings.jwt_key.get_secret_value(), invitation.judge_id, [JUDGE], ttl_seconds=seconds)
+        token = self._mint_judge_token(invitation.judge_id, seconds)
         return pb.RedeemJudgeInvitationResponse(
             access_token=token,
             access_token_expire_time=timestamp(now + timedelta(seconds=seconds)),
