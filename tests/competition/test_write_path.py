@@ -127,7 +127,7 @@ async def held_sheet_write(running: RunningService, c: Contest, judge_id: str, e
             submit_time=datetime.now(UTC),
         )
         written = await sheet_store.write_submitted(
-            connection,  # type: ignore[arg-type]
+            connection,
             sheet,
             round_version=version,
             current_version=None,
