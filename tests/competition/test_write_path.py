@@ -14,11 +14,12 @@ import asyncpg
 import pytest
 
 from protos.competition.v1 import competition_pb2 as pb
-from services.common.auth import Caller
+from services.common.auth import Caller, current_caller
+from services.common.idempotency import RequestKeys
 from services.common.server import RunningService
-from services.competition.app import judging
+from services.competition.app import judging, setup
 from services.competition.app.context import App
-from services.competition.domain.models import ScoreSheet
+from services.competition.domain.models import JudgeFields, ScoreSheet
 from services.competition.settings import CompetitionSettings
 from services.competition.store import sheets as sheet_store
 from tests.competition.helpers import (
@@ -27,9 +28,11 @@ from tests.competition.helpers import (
     assigned_pairs,
     fresh_service,
     judge_auth,
+    judge_message,
     make_contest,
     round_message,
     scores,
+    slug,
 )
 
 # What every competition write took before the audit log was sealed off the write path.
@@ -99,6 +102,41 @@ async def test_a_score_sheet_costs_two_statements_and_no_transaction_block(
     versions = await sheet_store.history(competition_service.pool, c.id, "prelim", submission.entry_id, judge_id)
     assert [v.version for v in versions] == [1, 2]
     assert versions[-1].submit_time == corrected.submit_time.ToDatetime(tzinfo=UTC)
+    # With a request id: still two (the key is stored by the write); its retry is one read.
+    request = pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores(), request_id="two-statements")
+    token = current_caller.set(caller)
+    try:
+        key = RequestKeys(b"statement-count-test-secret").key(request)
+    finally:
+        current_caller.reset(token)
+    logged.statements.clear()
+    keyed = await judging.submit_score_sheet(app, caller, submission, key)
+    assert keyed.version == 3 and len(logged.statements) == 2
+    logged.statements.clear()
+    assert await judging.submit_score_sheet(app, caller, submission, key) == keyed
+    assert len(logged.statements) == 1
+
+
+async def test_an_admin_write_costs_its_own_statements_plus_one(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    """A unit of work adds BEGIN, COMMIT and one last statement (audit record + request id) to the
+    command's own SQL: no claim up front, no lock, no read of the audit chain."""
+    settings = competition_service.settings
+    assert isinstance(settings, CompetitionSettings)
+    logged = LoggedPool(competition_service.pool)
+    app = App(logged, settings)  # type: ignore[arg-type]
+    admin_caller = Caller("admin-1", frozenset({"competition.admin"}))
+    request = pb.CreateJudgeRequest(judge=judge_message(), judge_id=slug("j"), request_id=slug("r"))
+    token = current_caller.set(admin_caller)
+    try:
+        key = RequestKeys(b"statement-count-test-secret").key(request)
+    finally:
+        current_caller.reset(token)
+    fields = JudgeFields(display_name="陈教授", domains=(), affiliations=("Wenzhou University",))
+    await setup.create_judge(app, admin_caller, request.judge_id, fields, key, validate_only=False)
+    kinds = [s.split()[0].upper() for s in logged.statements]
+    assert kinds == ["BEGIN", "INSERT", "WITH", "COMMIT"] or kinds == ["BEGIN;", "INSERT", "WITH", "COMMIT;"], kinds
 
 
 @contextlib.asynccontextmanager
