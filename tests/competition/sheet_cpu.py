@@ -5,9 +5,9 @@ Not a test (nothing here is collected): a short measurement for the write-path w
 set up through the API (bench.competition.set_up), then ``sheets`` SubmitScoreSheet calls from a
 grpc.aio closed loop spread over the replicas. Reported per committed sheet: the service processes'
 CPU (their own /metrics ``process_cpu_seconds_total``) and PostgreSQL's (every server process, from
-/proc). From those two the replica count at which PostgreSQL becomes the limit on ``cores`` cores:
-a replica saturates one core at 1000 / service_ms sheets/s; the database needs db_ms per sheet, so
-PostgreSQL saturates the cores left when replicas × (service_ms + db_ms) × rate ≥ cores.
+/proc). From those two the replica count at which PostgreSQL becomes the limit: a replica
+saturates one core at 1000 / service_ms sheets/s; a database with c cores of its own takes
+1000 × c / db_ms sheets/s, which needs service_ms / db_ms × c replicas to feed it.
 """
 
 from __future__ import annotations
@@ -107,14 +107,11 @@ async def measure(sheets: int, replicas: int, concurrency: int, cores: int) -> N
         )
         print(f"service CPU per sheet: {service_ms:.3f} ms  (all replicas together)")
         print(f"PostgreSQL CPU per sheet: {db_ms:.3f} ms")
-        # Each replica is one Python process: at most one core, so at most 1000/service_ms sheets/s.
-        per_replica = 1000 / service_ms
-        # Replicas r such that PostgreSQL needs all the cores they leave: r × per_replica × db_ms/1000 ≥ cores − r.
-        limit = cores / (1 + per_replica * db_ms / 1000)
+        # A replica is one Python process: at most one core, so at most 1000 / service_ms sheets/s.
         print(
-            f"one replica saturates at ≈{per_replica:.0f} sheets/s; PostgreSQL alone could take "
-            f"≈{1000 * cores / db_ms:.0f} sheets/s on {cores} cores; sharing {cores} cores, PostgreSQL becomes "
-            f"the limit from ≈{limit:.1f} replicas; on dedicated database cores (c of them) from "
+            f"one replica saturates at ≈{1000 / service_ms:.0f} sheets/s (one core); on {cores} shared cores the "
+            f"whole system tops out at ≈{1000 * cores / (service_ms + db_ms):.0f} sheets/s; a database with c "
+            f"dedicated cores takes ≈{1000 / db_ms:.0f} × c sheets/s, i.e. it becomes the limit from "
             f"≈{service_ms / db_ms:.1f} × c replicas"
         )
     finally:
