@@ -72,6 +72,8 @@ class AuditSealer:
     async def seal_once(self) -> int:
         """One pass; the number of records sealed (0 when another replica holds the sealer lock)."""
         settings = self.settings
+        if not await audit_store.sealing_due(self.pool):
+            return 0
         async with transaction(self.pool) as connection:
             if not await audit_store.lead_sealing(connection):
                 return 0

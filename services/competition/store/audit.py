@@ -58,6 +58,17 @@ async def lead_sealing(connection: Connection) -> bool:
     return taken
 
 
+async def sealing_due(executor: Executor) -> bool:
+    """Whether a sealing pass has anything to do: records to seal, or a head no checkpoint covers.
+    One cheap query, so that idle replicas do not open a transaction every pass."""
+    due: bool = await executor.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq IS NULL)"
+        " OR coalesce((SELECT max(seq) FROM audit_log WHERE seq IS NOT NULL), 0)"
+        " > coalesce((SELECT max(seq) FROM audit_checkpoints), 0)"
+    )
+    return due
+
+
 async def chain_head(executor: Executor) -> tuple[int, str] | None:
     row = await executor.fetchrow("SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
     return (row["seq"], row["hash"]) if row else None
