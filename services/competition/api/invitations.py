@@ -11,38 +11,26 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import local_issuer, mint_token, require_role
 from services.common.codec import timestamp
 from services.common.errors import DomainError, ViolationCollector, failed_precondition, invalid_field
-from services.common.idempotency import run_once
 from services.common.pagination import page_size
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, JUDGE, ServicerBase
 from services.competition.api.names import judge_ref, round_ref
+from services.competition.app import invitations as use_cases
+from services.competition.app.invitations import invitation_name, invitation_to_proto
 from services.competition.domain import invitations as rules
 from services.competition.domain.invitations import Invitation, InvitationState
-from services.competition.store import assignments as assignment_store
-from services.competition.store import audit
-from services.competition.store import contests as contest_store
 from services.competition.store import invitations as invitation_store
 from services.competition.store import judges as judge_store
 from services.competition.store import rounds as round_store
 
 PORTAL = "competition.portal"
 INVITATION_INVALID = "INVITATION_INVALID"
-STATE_TO_PROTO = {
-    InvitationState.ACTIVE: pb.JUDGE_INVITATION_STATE_ACTIVE,
-    InvitationState.EXPIRED: pb.JUDGE_INVITATION_STATE_EXPIRED,
-    InvitationState.REVOKED: pb.JUDGE_INVITATION_STATE_REVOKED,
-}
-
-
-def invitation_name(invitation: Invitation) -> str:
-    return f"{codec.round_name(invitation.contest_id, invitation.round_id)}/invitations/{invitation.id}"
 
 
 def invitation_ref(name: str, violations: ViolationCollector) -> tuple[str, str, str]:
@@ -89,19 +77,6 @@ class InvitationMethods(ServicerBase):
         copy.code = rules.code_of(self._invitation_secret, invitation)
         return copy
 
-    def _to_proto(self, invitation: Invitation, now: datetime, display_name: str = "") -> pb.JudgeInvitation:
-        state = invitation.state(now)
-        return pb.JudgeInvitation(
-            name=invitation_name(invitation),
-            judge=codec.judge_name(invitation.judge_id),
-            judge_display_name=display_name,
-            state=STATE_TO_PROTO[state],
-            create_time=timestamp(invitation.create_time),
-            expire_time=timestamp(invitation.expire_time),
-            revoke_time=timestamp(invitation.revoke_time),
-            created_by=invitation.created_by,
-        )
-
     async def CreateJudgeInvitations(
         self, request: pb.CreateJudgeInvitationsRequest, context: aio.ServicerContext
     ) -> pb.CreateJudgeInvitationsResponse:
@@ -114,50 +89,9 @@ class InvitationMethods(ServicerBase):
             violations.check(rules.MIN_TTL <= ttl <= rules.MAX_TTL, "ttl", "must be between 1 hour and 90 days")
         violations.raise_if_any()
 
-        async def create(connection: asyncpg.Connection) -> pb.CreateJudgeInvitationsResponse:
-            # One creator per round at a time, so two concurrent calls never give a judge two links.
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1))", f"invitations:{contest_id}/{round_id}"
-            )
-            current = await round_store.get(connection, contest_id, round_id, lock="FOR SHARE")
-            if current.state.value in ("CLOSED", "FINALIZED"):
-                raise failed_precondition(
-                    "ROUND_NOT_OPEN_FOR_INVITATIONS",
-                    f"judges are invited while the round is DRAFT or OPEN (it is {current.state.value})",
-                    {"state": current.state.value},
-                )
-            contest = await contest_store.get(connection, contest_id)
-            judge_ids = list(contest.judge_ids) or sorted(
-                {a.judge_id for a in await assignment_store.for_round(connection, contest_id, round_id)}
-            )
-            judges = await judge_store.get_many(connection, judge_ids)
-            existing = await invitation_store.active_for_round(connection, contest_id, round_id)
-            todo = [(rules.new_invitation_id(), j) for j in sorted(judges) if j not in existing]
-            now = await connection.fetchval("SELECT clock_timestamp()")
-            created = await invitation_store.insert_many(
-                connection, contest_id, round_id, todo, caller.subject, now + ttl
-            )
-            if created:
-                await audit.append(
-                    connection,
-                    caller.subject,
-                    "invitations.created",
-                    {
-                        "contest": contest_id,
-                        "round": round_id,
-                        "invitations": [{"id": i.id, "judge": i.judge_id} for i in created],
-                        "expire_time": (now + ttl).isoformat(),
-                    },
-                )
-            every = {**existing, **{i.judge_id: i for i in created}}
-            return pb.CreateJudgeInvitationsResponse(
-                invitations=[
-                    self._to_proto(every[j], now, judges[j].display_name) for j in sorted(every) if j in judges
-                ],
-                created=len(created),
-            )
-
-        response = await run_once(self.pool, self.request_keys.key(request), pb.CreateJudgeInvitationsResponse, create)
+        response = await use_cases.create_invitations(
+            self.app, caller, contest_id, round_id, ttl, self.request_keys.key(request)
+        )
         return pb.CreateJudgeInvitationsResponse(
             invitations=[self._with_code(i) for i in response.invitations], created=response.created
         )
@@ -186,7 +120,9 @@ class InvitationMethods(ServicerBase):
         now = datetime.now(UTC)
         return pb.ListJudgeInvitationsResponse(
             invitations=[
-                self._with_code(self._to_proto(i, now, judges[i.judge_id].display_name if i.judge_id in judges else ""))
+                self._with_code(
+                    invitation_to_proto(i, now, judges[i.judge_id].display_name if i.judge_id in judges else "")
+                )
                 for i in page
             ],
             next_page_token=self.tokens.encode(last, request) if last else "",
@@ -200,21 +136,9 @@ class InvitationMethods(ServicerBase):
         contest_id, round_id, invitation_id = invitation_ref(request.name, violations)
         violations.raise_if_any()
 
-        async def revoke(connection: asyncpg.Connection) -> pb.JudgeInvitation:
-            current = await invitation_store.get(connection, contest_id, round_id, invitation_id, lock="FOR UPDATE")
-            revoked = await invitation_store.revoke(connection, current, caller.subject)
-            if current.revoke_time is None:
-                await audit.append(
-                    connection,
-                    caller.subject,
-                    "invitation.revoked",
-                    {"contest": contest_id, "round": round_id, "invitation": invitation_id, "judge": current.judge_id},
-                )
-            judge = await judge_store.get_many(connection, [revoked.judge_id])
-            name = judge[revoked.judge_id].display_name if revoked.judge_id in judge else ""
-            return self._to_proto(revoked, datetime.now(UTC), name)
-
-        return await run_once(self.pool, self.request_keys.key(request), pb.JudgeInvitation, revoke)
+        return await use_cases.revoke_invitation(
+            self.app, caller, contest_id, round_id, invitation_id, self.request_keys.key(request)
+        )
 
     def _mint_judge_token(self, judge_id: str, seconds: int) -> str:
         """With the service's local issuer (its own key, iss and aud; production); without one, in

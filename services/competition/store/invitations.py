@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeAlias
 
 import asyncpg
 
 from services.common.errors import not_found
-from services.common.sql import Where
+from services.common.sql import Connection, Executor, Where
 from services.competition.domain.invitations import Invitation
 
 COLUMNS = "contest_id, round_id, id, judge_id, created_by, create_time, expire_time, revoke_time, revoked_by"
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def to_invitation(row: asyncpg.Record) -> Invitation:
@@ -34,7 +31,7 @@ async def active_for_round(executor: Executor, contest_id: str, round_id: str) -
 
 
 async def insert_many(
-    connection: asyncpg.Connection,
+    connection: Connection,
     contest_id: str,
     round_id: str,
     rows: Sequence[tuple[str, str]],
@@ -76,7 +73,7 @@ async def find(executor: Executor, invitation_id: str) -> Invitation | None:
     return to_invitation(row) if row is not None else None
 
 
-async def revoke(connection: asyncpg.Connection, current: Invitation, revoked_by: str) -> Invitation:
+async def revoke(connection: Connection, current: Invitation, revoked_by: str) -> Invitation:
     row = await connection.fetchrow(
         "UPDATE judge_invitations SET revoke_time = coalesce(revoke_time, clock_timestamp()),"
         " revoked_by = CASE WHEN revoke_time IS NULL THEN $4 ELSE revoked_by END"
@@ -86,6 +83,7 @@ async def revoke(connection: asyncpg.Connection, current: Invitation, revoked_by
         current.id,
         revoked_by,
     )
+    assert row is not None  # the caller holds the row FOR UPDATE
     return to_invitation(row)
 
 
