@@ -8,7 +8,6 @@ every role reads the frozen snapshot.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,11 +104,11 @@ class ResultsMethods(ServicerBase):
         """The live leaderboard of the round. A cache hit costs two small queries; a miss reads the
         sheets and computes in a worker thread, once for every concurrent identical request."""
         sheets_key = await sheet_store.fingerprint(self.pool, current.contest_id, current.id)
-        entry_ids = await round_store.entry_ids(self.pool, current)
-        entries_key = hashlib.sha256("\n".join(entry_ids).encode()).hexdigest()
+        entries_key = await round_store.entries_fingerprint(self.pool, current)
         key: LiveKey = (current.contest_id, current.id, current.version, method.value, sheets_key, entries_key)
 
         async def compute() -> ComputedBoard:
+            entry_ids = await round_store.entry_ids(self.pool, current)
             raw = await sheet_store.raw_values(self.pool, current.contest_id, current.id)
             return await asyncio.to_thread(self._compute_live, raw, entry_ids, current, method)
 
