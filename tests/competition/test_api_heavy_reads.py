@@ -355,7 +355,7 @@ def maximal_items() -> dict[str, tuple[int, Any]]:
     judge = pb.Judge(
         name=f"judges/{LONGEST_ID}",
         display_name=name,
-        domains=[1, 2, 3, 4],
+        domains=[pb.DOMAIN_LIFE_HEALTH, pb.DOMAIN_NEW_ENERGY_MATERIALS, pb.DOMAIN_DIGITAL_ECONOMY, pb.DOMAIN_OTHER],
         affiliations=[name] * rules.MAX_LIST,
         etag=etag,
     )
