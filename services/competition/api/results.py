@@ -247,11 +247,12 @@ class ResultsMethods(ServicerBase):
         contest_id, round_id = round_ref(request.round, "round", violations)
         violations.raise_if_any()
         current = await round_store.get(self.pool, contest_id, round_id)
-        stored = await sheet_store.for_round(self.pool, contest_id, round_id)
-        criteria = current.domain_criteria()
+        raw = await sheet_store.raw_values(self.pool, contest_id, round_id)
+        scorer = GridScorer(current.domain_criteria())
 
         def diagnose() -> tuple[list[pb.JudgeSeverity], float | None]:
-            sheets = domain_sheets(stored, criteria)
+            # Decoding and scoring the sheets too run here, off the event loop.
+            sheets = [scorer.sheet(judge_id, entry_id, json.loads(values)) for entry_id, judge_id, values in raw]
             severities = judge_severity(sheets)
             rows = [
                 pb.JudgeSeverity(

@@ -32,6 +32,7 @@ from services.competition.domain.scoring import (
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20240101
 _RESAMPLE_CHUNK = 128
+_RESAMPLE_DIGITS = 9
 """Resamples drawn per vectorised batch: bounds memory at chunk × entries × max sheets floats."""
 DISPLAY_PLACES = 2
 _DIGEST_VERSION = 1
@@ -263,7 +264,9 @@ def robustness(
         # that drew the same scores tie exactly instead of by rounding noise.
         drawn_values = np.where(valid[None], values[drawn], np.inf)
         drawn_values.sort(axis=2)
-        scores = np.where(kept[None], drawn_values, 0.0).sum(axis=2) / divisor[None]
+        # Rounded to 1e-9 points: entries whose exact resampled means are equal from different sheets
+        # (e.g. 3500/51 twice) differ by float noise only, and must tie here as they do in rank().
+        scores = np.round(np.where(kept[None], drawn_values, 0.0).sum(axis=2) / divisor[None], _RESAMPLE_DIGITS)
         within = _within_cut(scores, rule, table, drawn, order)
         hits += within.sum(axis=0)
     return {entry_id: float(hits[i] / resamples) for i, entry_id in enumerate(table.entry_ids)}
