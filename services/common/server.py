@@ -19,9 +19,10 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from services.common import idempotency
-from services.common.auth import TokenVerifier
+from services.common.auth import verifier_from_settings
 from services.common.db import create_pool, migrate
 from services.common.embedded_pg import EmbeddedPostgres
+from services.common.idempotency import RequestKeys
 from services.common.interceptors import AuthInterceptor, ErrorInterceptor, ObservabilityInterceptor
 from services.common.logs import configure_logging
 from services.common.metrics import BusinessCollector, GrpcServerMetrics, MetricsEndpoint, ReadFamilies
@@ -40,6 +41,7 @@ class Platform:
     settings: ServiceSettings
     pool: asyncpg.Pool
     page_tokens: PageTokens
+    request_keys: RequestKeys
 
 
 @dataclass
@@ -162,7 +164,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
     registry = CollectorRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    verifier = TokenVerifier(settings.jwt_key.get_secret_value(), settings.jwt_algorithm)
+    verifier = verifier_from_settings(settings)
     server = aio.server(
         interceptors=[
             ObservabilityInterceptor(GrpcServerMetrics(registry)),
@@ -171,7 +173,8 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         ],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
-    platform = Platform(settings, pool, PageTokens(settings.page_token_secret.get_secret_value().encode()))
+    secret = settings.page_token_secret.get_secret_value().encode()
+    platform = Platform(settings, pool, PageTokens(secret), RequestKeys(secret))
     read_business = definition.mount(server, platform)
     if read_business is not None:
         registry.register(
@@ -184,16 +187,17 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        [
-            definition.full_name,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        server,
-    )
+    if settings.reflection_enabled:
+        reflection.enable_server_reflection(
+            [
+                definition.full_name,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
-    metrics = MetricsEndpoint(registry, settings.metrics_port)
+    metrics = MetricsEndpoint(registry, settings.metrics_port, settings.metrics_host)
     running = RunningService(settings, definition, server, health, pool, metrics, port)
     await running.start_watching()
     await server.start()
