@@ -123,18 +123,22 @@ class ResultsMethods(ServicerBase):
         return await self.frozen_boards.run((contest_id, round_id), read)
 
     def flight_families(self) -> list[Metric]:
-        """Counters of the leaderboard computations, for the metrics endpoint."""
-        family = CounterMetricFamily(
-            "competition_leaderboard_requests",
-            "Leaderboard reads by how they were answered: computed (ran the computation), joined (shared a "
-            "computation already running), cached (reused a result).",
-            labels=["board", "answer"],
-        )
-        for board, flight in (("live", self.live_boards), ("frozen", self.frozen_boards)):
-            stats = flight.stats
-            for answer, value in (("computed", stats.computed), ("joined", stats.joined), ("cached", stats.cached)):
-                family.add_metric([board, answer], value)
-        return [family]
+        """Counters of the live-leaderboard computations, for the metrics endpoint (no labels: the
+        business metrics carry only contest and round labels)."""
+        stats = self.live_boards.stats
+        return [
+            CounterMetricFamily(
+                "competition_live_leaderboard_computations",
+                "Live leaderboards computed (sheets read, scored and bootstrapped) since start.",
+                value=stats.computed,
+            ),
+            CounterMetricFamily(
+                "competition_live_leaderboard_shared",
+                "Live-leaderboard reads answered without computing: by a computation already running for an "
+                "identical request, or from the cache.",
+                value=stats.joined + stats.cached,
+            ),
+        ]
 
     async def GetLeaderboard(self, request: pb.GetLeaderboardRequest, context: aio.ServicerContext) -> pb.Leaderboard:
         caller = require_role(*READERS)
