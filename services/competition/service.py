@@ -10,6 +10,7 @@ from services.common.metrics import ReadFamilies
 from services.common.server import Platform, ServiceDefinition
 from services.competition.api.business_metrics import read_families
 from services.competition.api.servicer import CompetitionServicer
+from services.competition.app.audit import AuditSealer
 from services.competition.settings import CompetitionSettings
 
 
@@ -18,6 +19,8 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     assert isinstance(settings, CompetitionSettings)
     servicer = CompetitionServicer(platform)
     competition_pb2_grpc.add_CompetitionServiceServicer_to_server(servicer, server)
+    if settings.audit_sealer_enabled:
+        platform.background.append(AuditSealer(platform.pool, settings).run)
 
     async def families() -> list[Metric]:
         business = await read_families(

@@ -96,7 +96,9 @@ async def seed_round(
             metadata=admin(),
         )
     rng = random.Random(7)
-    criteria = to_round(await service.pool.fetchrow("SELECT * FROM rounds WHERE id = 'prelim'")).domain_criteria()
+    stored_round = await service.pool.fetchrow("SELECT * FROM rounds WHERE id = 'prelim'")
+    assert stored_round is not None
+    criteria = to_round(stored_round).domain_criteria()
     await service.pool.executemany(
         "INSERT INTO judges (id, display_name) VALUES ($1, $1)", [(f"j{j:03d}",) for j in range(judges)]
     )

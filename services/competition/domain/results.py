@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.competition.domain.models import Advancement, AwardTier, Outcome
+from services.competition.domain.models import Advancement, AwardTier, Outcome, ScoreSheet
 from services.competition.domain.ranking import (
     DEFAULT_SEED,
     AdvancementRule,
@@ -22,7 +22,18 @@ from services.competition.domain.ranking import (
     rank,
     robustness,
 )
-from services.competition.domain.scoring import AggregationMethod, Criterion, Sheet, aggregate
+from services.competition.domain.scoring import AggregationMethod, Criterion, GridScorer, Sheet, aggregate
+
+
+def exact_sheets(
+    sheets: Iterable[ScoreSheet], criteria: Sequence[Criterion], entry_ids: Iterable[str] | None = None
+) -> list[Sheet]:
+    """Stored sheets (of ``entry_ids`` only, unless None) as exact domain sheets: every value snapped
+    onto its criterion's grid and the sheet scored exactly (the stored ``total`` is only a float
+    rendering of that score and is not used)."""
+    scorer = GridScorer(criteria)
+    members = set(entry_ids) if entry_ids is not None else None
+    return [scorer.sheet(s.judge_id, s.entry_id, s.scores) for s in sheets if members is None or s.entry_id in members]
 
 
 def cut_rule(advancement: Advancement | None, award_tiers: Sequence[AwardTier]) -> AdvancementRule:

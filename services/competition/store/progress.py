@@ -41,6 +41,7 @@ async def totals(executor: Executor, contest_id: str, round_id: str, judge_id: s
         round_id,
         *([judge_id] if judge_id is not None else []),
     )
+    assert row is not None  # an aggregate always returns its row
     return Count("", row["expected"], row["submitted"])
 
 
