@@ -332,7 +332,7 @@ def rounds(draw: st.DrawFn, standardisable_only: bool = False) -> list[Sheet]:
     return sheets
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(rounds(), st.sampled_from(list(AggregationMethod)), st.randoms(use_true_random=False))
 def test_aggregate_invariant_to_sheet_order(sheets: list[Sheet], method: AggregationMethod, rnd: random.Random) -> None:
     shuffled = list(sheets)
@@ -351,7 +351,7 @@ def _ranking(result: dict[str, EntryAggregate]) -> list[str]:
     return sorted(result, key=lambda e: (-round(float(result[e].score), 9), e))
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(rounds(standardisable_only=True), st.data())
 def test_zscore_invariant_to_a_judge_constant(sheets: list[Sheet], data: st.DataObject) -> None:
     judge = data.draw(st.sampled_from(sorted({sheet.judge_id for sheet in sheets})))
@@ -367,7 +367,7 @@ def test_zscore_invariant_to_a_judge_constant(sheets: list[Sheet], data: st.Data
     assert _ranking(aggregate(moved, "ZSCORE")) == _ranking(aggregate(sheets, "ZSCORE"))
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(rounds(standardisable_only=True), st.data())
 def test_zscore_invariant_to_scaling_a_judges_deviations(sheets: list[Sheet], data: st.DataObject) -> None:
     judge = data.draw(st.sampled_from(sorted({sheet.judge_id for sheet in sheets})))
