@@ -22,6 +22,7 @@ from services.common import idempotency
 from services.common.auth import TokenVerifier
 from services.common.db import create_pool, migrate
 from services.common.embedded_pg import EmbeddedPostgres
+from services.common.idempotency import RequestKeys
 from services.common.interceptors import AuthInterceptor, ErrorInterceptor, ObservabilityInterceptor
 from services.common.logs import configure_logging
 from services.common.metrics import BusinessCollector, GrpcServerMetrics, MetricsEndpoint, ReadFamilies
@@ -40,6 +41,7 @@ class Platform:
     settings: ServiceSettings
     pool: asyncpg.Pool
     page_tokens: PageTokens
+    request_keys: RequestKeys
 
 
 @dataclass
@@ -171,7 +173,8 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         ],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
-    platform = Platform(settings, pool, PageTokens(settings.page_token_secret.get_secret_value().encode()))
+    secret = settings.page_token_secret.get_secret_value().encode()
+    platform = Platform(settings, pool, PageTokens(secret), RequestKeys(secret))
     read_business = definition.mount(server, platform)
     if read_business is not None:
         registry.register(

@@ -6,6 +6,7 @@ import asyncpg
 
 from services.common.codec import resource_id
 from services.common.errors import ViolationCollector
+from services.common.idempotency import RequestKeys
 from services.common.pagination import PageTokens
 from services.common.server import Platform
 from services.competition.settings import CompetitionSettings
@@ -20,6 +21,7 @@ class ServicerBase:
         self.settings: CompetitionSettings = platform.settings
         self.pool: asyncpg.Pool = platform.pool
         self.tokens: PageTokens = platform.page_tokens
+        self.request_keys: RequestKeys = platform.request_keys
 
 
 def contest_child(name: str, collection: str, path: str, violations: ViolationCollector) -> tuple[str, str]:

@@ -125,12 +125,7 @@ class JudgingMethods(ServicerBase):
             )
             return codec.conflict_to_proto(conflict)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Conflict,
-            work=declare,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Conflict, declare)
 
     async def ListConflicts(
         self, request: pb.ListConflictsRequest, context: aio.ServicerContext
@@ -238,12 +233,7 @@ class JudgingMethods(ServicerBase):
                 assignments_withdrawn=len(withdrawn),
             )
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.AutoAssignResponse,
-            work=assign,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.AutoAssignResponse, assign)
 
     def _assignment_key(self, round_name: str, judge: str, entry: str) -> tuple[str, str, str, str]:
         violations = ViolationCollector()
@@ -285,12 +275,7 @@ class JudgingMethods(ServicerBase):
             )
             return codec.assignment_to_proto(assignment)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Assignment,
-            work=create,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Assignment, create)
 
     @staticmethod
     async def _refuse_conflict(
@@ -327,12 +312,7 @@ class JudgingMethods(ServicerBase):
             )
             return pb.DeleteAssignmentResponse()
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.DeleteAssignmentResponse,
-            work=delete,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.DeleteAssignmentResponse, delete)
 
     async def ListAssignments(
         self, request: pb.ListAssignmentsRequest, context: aio.ServicerContext
@@ -422,12 +402,7 @@ class JudgingMethods(ServicerBase):
             )
             return codec.sheet_to_proto(sheet, [c.key for c in current.criteria])
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.ScoreSheet,
-            work=submit,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.ScoreSheet, submit)
 
     def _visible_judge(self, caller: Caller, current: Round, requested: str) -> str | None:
         """Whose sheets the caller may read in the round: anyone's once FINALIZED or for an admin;

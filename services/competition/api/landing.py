@@ -241,12 +241,7 @@ class LandingMethods(ServicerBase):
             await audit.append(connection, caller.subject, "landing.transition", audit_payload(current, moved, note))
             return landing_to_proto(moved)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Landing,
-            work=transition,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Landing, transition)
 
     async def GetLandingStatus(
         self, request: pb.GetLandingStatusRequest, context: aio.ServicerContext

@@ -204,7 +204,7 @@ class ResultsMethods(ServicerBase):
             )
             return codec.round_to_proto(finalized)
 
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=finalize)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Round, finalize)
 
     async def GetJudgeDiagnostics(
         self, request: pb.GetJudgeDiagnosticsRequest, context: aio.ServicerContext

@@ -148,7 +148,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.contest_to_proto(contest)
 
-        return await run_once(self.pool, request=request, response_type=pb.Contest, work=create)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Contest, create)
 
     async def GetContest(self, request: pb.GetContestRequest, context: aio.ServicerContext) -> pb.Contest:
         require_role(*READERS)
@@ -252,7 +252,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.round_to_proto(created)
 
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=create)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Round, create)
 
     async def GetRound(self, request: pb.GetRoundRequest, context: aio.ServicerContext) -> pb.Round:
         require_role(*READERS)
@@ -316,7 +316,7 @@ class SetupMethods(ServicerBase):
             await audit.append(connection, caller.subject, "round.opened", {"contest": contest_id, "round": round_id})
             return codec.round_to_proto(opened)
 
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=open_round)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Round, open_round)
 
     async def CloseRound(self, request: pb.CloseRoundRequest, context: aio.ServicerContext) -> pb.Round:
         caller = require_role(ADMIN)
@@ -357,7 +357,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.round_to_proto(closed)
 
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=close)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Round, close)
 
     # --- entries ----------------------------------------------------------------------------
 
@@ -379,7 +379,7 @@ class SetupMethods(ServicerBase):
             )
             return codec.entry_to_proto(entry)
 
-        return await run_once(self.pool, request=request, response_type=pb.Entry, work=create)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Entry, create)
 
     async def BatchCreateEntries(
         self, request: pb.BatchCreateEntriesRequest, context: aio.ServicerContext
@@ -416,12 +416,7 @@ class SetupMethods(ServicerBase):
             )
             return pb.BatchCreateEntriesResponse(entries=[codec.entry_to_proto(e) for e in created])
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.BatchCreateEntriesResponse,
-            work=create,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.BatchCreateEntriesResponse, create)
 
     async def GetEntry(self, request: pb.GetEntryRequest, context: aio.ServicerContext) -> pb.Entry:
         require_role(*READERS)
@@ -523,7 +518,7 @@ class SetupMethods(ServicerBase):
             await audit.append(connection, caller.subject, "judge.created", {"judge": judge_id})
             return codec.judge_to_proto(judge)
 
-        return await run_once(self.pool, request=request, response_type=pb.Judge, work=create)
+        return await run_once(self.pool, self.request_keys.key(request), pb.Judge, create)
 
     async def GetJudge(self, request: pb.GetJudgeRequest, context: aio.ServicerContext) -> pb.Judge:
         require_role(*READERS)
