@@ -11,7 +11,8 @@ drives it exactly as it drives a service's unary method. What it does per call:
 - ``select``: one SELECT by primary key from ``bare.reads`` (seeded with ``--seed-rows`` rows of the
   same shape); answers the row's body. The request is the row number as decimal digits.
 
-The pool is sized like the services' (``--pool-min``/``--pool-max``, deploy defaults 2..10). Like a
+The pool is the services' own (``services.common.db.create_pool``: the same reset, timeout and codecs),
+sized like theirs (``--pool-min``/``--pool-max``, deploy defaults 2..10). Like a
 service it prints ``gRPC on port N, metrics on http://HOST:M/metrics`` once it serves, and its
 /metrics carries ``process_cpu_seconds_total`` and ``grpc_server_handled_total`` (by method and
 code, counted in the handler: the same check the benchmark applies to the services)."""
@@ -34,6 +35,8 @@ from grpc import aio
 from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from services.common.db import create_pool
 
 SERVICE = "bench.v1.Bare"
 ECHO, INSERT, SELECT = f"/{SERVICE}/Echo", f"/{SERVICE}/Insert", f"/{SERVICE}/Select"
@@ -168,7 +171,15 @@ async def serve(args: argparse.Namespace) -> None:
     pool: asyncpg.Pool | None = None
     if args.kind != "echo":
         await prepare(args.database_url, args.seed_rows)
-        pool = await asyncpg.create_pool(args.database_url, min_size=args.pool_min, max_size=args.pool_max)
+        # The services' own pool factory, so that the pool's per-call costs (reset on release, timers,
+        # codecs) are the same on both sides of a ratio whatever the platform changes in it.
+        pool = await create_pool(
+            args.database_url,
+            SCHEMA,
+            min_size=args.pool_min,
+            max_size=args.pool_max,
+            command_timeout=args.command_timeout,
+        )
     counts: Counter[tuple[str, str]] = Counter()
     registry = CollectorRegistry()
     ProcessCollector(registry=registry)
@@ -209,6 +220,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--pool-min", type=int, default=2)
     parser.add_argument("--pool-max", type=int, default=10)
+    parser.add_argument("--command-timeout", type=float, default=10.0, help="the services' default")
     parser.add_argument("--seed-rows", type=int, default=10_000)
     args = parser.parse_args(argv)
     if args.kind != "echo" and not args.database_url:

@@ -249,9 +249,10 @@ async def prepare(report: Report, service: ServiceProcess, config: Config) -> Co
 
 async def scale(
     report: Report, first: ServiceProcess, second: ServiceProcess, calls: CompetitionCalls, config: Config
-) -> None:
+) -> int:
     """SubmitScoreSheet with the load on one replica, then spread over two (same database, same total
-    concurrency, the same unique sheets drawn from), interleaved like the ceilings: one, two, one, …"""
+    concurrency, the same unique sheets drawn from), interleaved like the ceilings: one, two, one, …
+    Returns how many of ``calls.scale_sheets`` it used."""
     cursor = Cursor()
     limit = config.scale_max_requests
     one = Runner(
@@ -323,6 +324,7 @@ async def scale(
             "serialised across replicas whatever the cores: the lock's hold time caps the rate before CPU does"
         ),
     }
+    return cursor.offset
 
 
 async def leaderboard(

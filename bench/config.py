@@ -58,8 +58,8 @@ FULL = Config(
     judges_per_entry=5,
     leaderboard_repeats=5,
     latency_baseline_calls=300,
-    scale_entries=1600,
-    scale_max_requests=None,
+    scale_entries=2200,
+    scale_max_requests=1100,
     bare_insert_pool=100_000,
 )
 
@@ -74,7 +74,7 @@ QUICK = Config(
     h2load_clients=2,
     h2load_streams=4,
     seed_applications=20,
-    candidate_pool=201,
+    candidate_pool=260,
     entries=40,
     judges=12,
     judges_per_entry=5,

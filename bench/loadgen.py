@@ -42,6 +42,8 @@ class LoadResult:
     latencies_ms: list[float] = field(repr=False, default_factory=list)
     # Client-side outcome: gRPC code names for grpc.aio, HTTP status for h2load.
     outcomes: dict[str, int] = field(default_factory=dict)
+    # Calls sent in all, the unmeasured warm-up included (a warm-up cut short by time sends fewer).
+    issued: int = 0
 
     @property
     def rate(self) -> float:
@@ -107,7 +109,7 @@ async def run_grpc(
         elapsed = time.perf_counter() - started
     finally:
         await asyncio.gather(*(channel.close() for channel in channels))
-    return LoadResult("grpc.aio", concurrency, len(latencies), elapsed, latencies, dict(outcomes))
+    return LoadResult("grpc.aio", concurrency, len(latencies), elapsed, latencies, dict(outcomes), position)
 
 
 async def call_once(target: str, call: Call) -> bytes:

@@ -45,6 +45,7 @@ def merge(results: list[LoadResult]) -> LoadResult:
         sum(r.seconds for r in results),
         [ms for r in results for ms in r.latencies_ms],
         outcomes,
+        sum(r.issued for r in results),
     )
 
 
@@ -160,13 +161,14 @@ class GrpcSlices:
                 warmup=config.warmup_calls,
             )
         remaining = self.calls[self.offset :]
-        if self.max_requests:
-            remaining = remaining[: self.max_requests + config.warmup_calls]
         if not remaining:
             raise RuntimeError(f"no unique requests left after {self.offset}: prepare more for this run")
-        warmup = min(config.warmup_calls, len(remaining) // 10)
+        # A short warm-up (the channel's first streams): unique requests are not to be wasted.
+        warmup = min(config.warmup_calls // 10, len(remaining) // 10)
+        if self.max_requests:
+            remaining = remaining[: self.max_requests + warmup]
         result = await run_grpc(self.targets, remaining, concurrency=config.concurrency, seconds=seconds, warmup=warmup)
-        self.cursor.offset += warmup + result.requests
+        self.cursor.offset += result.issued
         return result
 
 

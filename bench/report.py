@@ -146,6 +146,8 @@ class Report:
     # The replica scale check (SubmitScoreSheet on one vs two competition replicas).
     scale: dict[str, Any] = field(default_factory=lambda: {"measured": False, "reason": "not run"})
     load_average: dict[str, list[float]] = field(default_factory=dict)
+    # SQL statements per call, by RPC (bench/statements.py).
+    statements: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, measurement: Measurement) -> Measurement:
         self.measurements.append(measurement)
@@ -188,6 +190,7 @@ class Report:
             "talent": self.talent,
             "competition": self.competition,
             "scale": self.scale,
+            "sql_statements_per_call": self.statements,
             "measurements": {m.key: asdict(m) for m in self.measurements},
         }
 
@@ -201,6 +204,9 @@ class Report:
             console.print(self.scale_lines())
         else:
             console.print(f"replica scale check: not measured ({self.scale.get('reason')})")
+        if self.statements:
+            counts = ", ".join(f"{key} {s['per_call']:g}" for key, s in self.statements.items())
+            console.print(f"SQL statements per call: {counts}")
         if not self.competition.get("available"):
             console.print(f"competition: not measured ({self.competition.get('reason')})")
         for m in self.measurements:

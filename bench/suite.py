@@ -8,21 +8,25 @@ platform, through the same tool at the same concurrency, in interleaved rounds.
 |                           |                  | GetRound, ListAssignments page                         |       |
 | one INSERT                | grpc.aio, unique | CreateCandidate (≥ 0.6), SubmitScoreSheet (≥ 0.5)      |       |
 
-(* grpc.aio when h2load is not installed.) Then the replica scale check and GetLeaderboard."""
+(* grpc.aio when h2load is not installed.) Then the replica scale check, GetLeaderboard, and the SQL
+statements each RPC sends per call."""
 
 from __future__ import annotations
 
 from grpc_health.v1 import health_pb2
 from rich.console import Console
 
-from bench import bare, competition, talent
+from bench import bare, competition, statements, talent
 from bench.cluster import Cluster, ServiceProcess
 from bench.config import Config
 from bench.loadgen import HEALTH_CHECK, Call, call_once, h2load_path
 from bench.paired import GrpcSlices, Runner, Slice, h2load_slices, interleaved
 from bench.report import Report
+from bench.statements import Probe
 
 HEALTH_GOAL, READ_GOAL, CREATE_GOAL, SHEET_GOAL = 0.8, 0.7, 0.6, 0.5
+# Calls per RPC when counting its SQL statements.
+PROBE_CALLS = 10
 
 
 def echo_call() -> Call:
@@ -171,25 +175,54 @@ async def run(report: Report, cluster: Cluster, config: Config, console: Console
                     goal=SHEET_GOAL,
                 )
             )
+        bare_inserts = GrpcSlices(insert.target, inserts, config, unique=True)
         ceiling = Runner(
             "bare.insert.grpc_aio",
             "bare",
             "INSERT (one row)",
             bare.INSERT,
-            GrpcSlices(insert.target, inserts, config, unique=True),
+            bare_inserts,
             [insert],
             note=f"one asyncpg INSERT of a {bare.BODY_BYTES}-byte row (primary key + a secondary index) per call",
         )
         await interleaved(report, ceiling, runners, rounds=config.rounds, seconds=config.seconds)
         talent.created(report, creates, config)
 
-    if contest is None or sheets is None:
-        return
-    with console.status("replica scale check: SubmitScoreSheet on one and on two replicas…"):
-        second = await cluster.start_competition_replica()
-        try:
-            await competition.scale(report, competition_svc, second, contest, config)
-        finally:
-            second.stop()
-    with console.status("GetLeaderboard…"):
-        await competition.leaderboard(report, competition_svc, select, contest, config, sheets.offset)
+    probes = [
+        # The echo server has no database connection: its count shows the log is read per server.
+        Probe("bare.echo", echo.target, bare.SCHEMA, [echo_call()] * PROBE_CALLS),
+        Probe("bare.insert", insert.target, bare.SCHEMA, inserts[bare_inserts.offset :][:PROBE_CALLS]),
+        Probe("bare.select", select.target, bare.SCHEMA, [competition.bare_select_call()] * PROBE_CALLS),
+        Probe("talent.health", talent_svc.target, "talent", [calls.health] * PROBE_CALLS),
+        Probe("talent.get_target_progress", talent_svc.target, "talent", [calls.progress] * PROBE_CALLS),
+        Probe("talent.get_candidate", talent_svc.target, "talent", [calls.get_candidate] * PROBE_CALLS),
+        Probe("talent.list_candidates", talent_svc.target, "talent", [calls.list_candidates] * PROBE_CALLS),
+        Probe("talent.create_candidate", talent_svc.target, "talent", calls.creates[creates.offset :][:PROBE_CALLS]),
+    ]
+    if contest is not None and sheets is not None:
+        with console.status("replica scale check: SubmitScoreSheet on one and on two replicas…"):
+            second = await cluster.start_competition_replica()
+            try:
+                used = await competition.scale(report, competition_svc, second, contest, config)
+            finally:
+                second.stop()
+        with console.status("GetLeaderboard…"):
+            await competition.leaderboard(report, competition_svc, select, contest, config, sheets.offset)
+        probes += [
+            Probe("competition.health", competition_svc.target, "competition", [contest.health] * PROBE_CALLS),
+            Probe("competition.get_round", competition_svc.target, "competition", [contest.get_round] * PROBE_CALLS),
+            Probe(
+                "competition.list_assignments",
+                competition_svc.target,
+                "competition",
+                [contest.list_assignments] * PROBE_CALLS,
+            ),
+            Probe(
+                "competition.submit_score_sheet",
+                competition_svc.target,
+                "competition",
+                contest.scale_sheets[used:][:PROBE_CALLS],
+            ),
+        ]
+    with console.status("SQL statements per call…"):
+        report.statements = await statements.count(cluster.postgres.url, cluster.postgres.pgdata / "log", probes)

@@ -65,6 +65,8 @@ COMPETITION = {
     f"competition.list_assignments.{REPEAT_TOOL}": (f"bare.select.{REPEAT_TOOL}", 0.7),
     "competition.submit_score_sheet.grpc_aio": ("bare.insert.grpc_aio", 0.5),
 }
+if REPEAT_TOOL == "h2load":
+    COMPETITION["competition.health.h2load"] = ("bare.echo.h2load", 0.8)
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +172,29 @@ def test_competition_measured_or_said_why_not(results: dict[str, Any]) -> None:
     assert scale["replicas_per_postgres_core"] == pytest.approx(
         scale["service_cpu_ms_per_sheet"] / scale["postgres_cpu_ms_per_sheet"], rel=0.01
     )
+
+
+@pytest.mark.slow
+def test_readme_table_renders_every_compared_rpc(results: dict[str, Any]) -> None:
+    from bench.markdown import table
+
+    rendered = table(results)
+    rows = [line for line in rendered.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(expected(results))
+    for key in expected(results):
+        m = results["measurements"][key]
+        assert any(f"| {m['service']} {m['rpc']} | {m['tool']} |" in row for row in rows), key
+
+
+@pytest.mark.slow
+def test_sql_statements_per_call_are_counted_for_every_compared_rpc(results: dict[str, Any]) -> None:
+    counted = results["sql_statements_per_call"]
+    for key, (baseline, _) in expected(results).items():
+        for name in (key, baseline):
+            probe = counted[name.rpartition(".")[0]]
+            assert probe["calls"] > 0, name
+            assert probe["per_call"] == pytest.approx(sum(probe["statements"].values()), abs=0.05), name
+    # Health/Check touches no table; each SQL ceiling sends its one statement (and the pool's own, if any).
+    assert counted["talent.health"]["per_call"] == 0 and counted["bare.echo"]["per_call"] == 0
+    assert counted["bare.insert"]["statements"]["INSERT INTO bare.writes (id, owner, body) VALUES ($1, $2, $3)"] == 1
+    assert counted["bare.select"]["statements"]["SELECT body FROM bare.reads WHERE id = $1"] == 1
