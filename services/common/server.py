@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from services.common import idempotency
-from services.common.auth import TokenVerifier
+from services.common.auth import verifier_from_settings
 from services.common.db import create_pool, migrate
 from services.common.embedded_pg import EmbeddedPostgres
 from services.common.idempotency import RequestKeys
@@ -164,7 +164,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
     registry = CollectorRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    verifier = TokenVerifier(settings.jwt_key.get_secret_value(), settings.jwt_algorithm)
+    verifier = verifier_from_settings(settings)
     server = aio.server(
         interceptors=[
             ObservabilityInterceptor(GrpcServerMetrics(registry)),
@@ -187,16 +187,17 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        [
-            definition.full_name,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        server,
-    )
+    if settings.reflection_enabled:
+        reflection.enable_server_reflection(
+            [
+                definition.full_name,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
-    metrics = MetricsEndpoint(registry, settings.metrics_port)
+    metrics = MetricsEndpoint(registry, settings.metrics_port, settings.metrics_host)
     running = RunningService(settings, definition, server, health, pool, metrics, port)
     await running.start_watching()
     await server.start()
