@@ -320,8 +320,8 @@ async def scale(
         "one_replica": asdict(single),
         "two_replicas": asdict(double),
         "note": (
-            "SubmitScoreSheet appends to one audit chain under a transaction-level advisory lock, so commits are "
-            "serialised across replicas whatever the cores: the lock's hold time caps the rate before CPU does"
+            "CPU only: a lock or a hot row that serialises sheets across replicas would cap the rate before "
+            "either limit; on 2 cores the load generator, both replicas and PostgreSQL share them"
         ),
     }
     return cursor.offset

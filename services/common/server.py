@@ -8,8 +8,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from grpc import aio
@@ -42,6 +43,9 @@ class Platform:
     pool: asyncpg.Pool
     page_tokens: PageTokens
     request_keys: RequestKeys
+    # Long-running jobs a service registers at mount (e.g. competition's audit sealer): started with
+    # the server, cancelled on stop before the pool closes.
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +93,8 @@ class RunningService:
         self.metrics_port = metrics.port
         self._watcher: asyncio.Task[None] | None = None
         self._housekeeper: asyncio.Task[None] | None = None
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._background_tasks: list[asyncio.Task[None]] = []
 
     async def start_watching(self) -> None:
         """Report the first health status before serving, then keep it current in the background.
@@ -100,6 +106,7 @@ class RunningService:
         await self._check_database(None)
         self._watcher = asyncio.create_task(self._watch_database())
         self._housekeeper = asyncio.create_task(self._expire_request_ids())
+        self._background_tasks = [asyncio.create_task(job()) for job in self.background]
 
     async def _expire_request_ids(self) -> None:
         retention = self.settings.request_id_retention_hours
@@ -136,7 +143,7 @@ class RunningService:
     async def stop(self, grace: float | None = None) -> None:
         """Health → NOT_SERVING first, so load balancers stop sending; then let in-flight RPCs
         finish within the grace period; then close the pool and the metrics endpoint."""
-        for task in (self._watcher, self._housekeeper):
+        for task in (self._watcher, self._housekeeper, *self._background_tasks):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -199,6 +206,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
     metrics = MetricsEndpoint(registry, settings.metrics_port, settings.metrics_host)
     running = RunningService(settings, definition, server, health, pool, metrics, port)
+    running.background = platform.background
     await running.start_watching()
     await server.start()
     log.info(
