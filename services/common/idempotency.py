@@ -114,15 +114,28 @@ async def replay(executor: Executor, key: RequestKey | None, response_type: type
 
 
 def store_statement(
-    key: RequestKey, response: Message, resource: str | None = None, *, first_param: int = 1
+    key: RequestKey,
+    response: Message,
+    resource: str | None = None,
+    *,
+    first_param: int = 1,
+    only_if: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The INSERT that stores ``key`` with ``response``, for the write's own last statement (alone or
-    as a data-modifying CTE). It returns one row (``true``) when stored, none when the key was taken."""
+    as a data-modifying CTE). It returns one row (``true``) when stored, none when the key was taken.
+
+    ``only_if`` names a CTE of the same statement (a guard, e.g. the row the write locked): the key is
+    stored only when that CTE returned a row, so that a write whose guard failed stores nothing."""
     p = first_param
-    sql = (
-        "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
-        f" VALUES (${p}, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4}) ON CONFLICT DO NOTHING RETURNING true"
-    )
+    columns = "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
+    if only_if is None:
+        values = f" VALUES (${p}, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4})"
+    else:
+        values = (
+            f" SELECT ${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
+            f" WHERE EXISTS (SELECT FROM {only_if})"
+        )
+    sql = f"{columns}{values} ON CONFLICT DO NOTHING RETURNING true"
     return sql, [key.scope, key.request_id, key.digest, response.SerializeToString(deterministic=True), resource]
 
 
