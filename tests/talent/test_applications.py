@@ -100,6 +100,8 @@ async def test_stale_expected_stage_is_aborted(talent_stub: Any) -> None:
         ({"expected_stage": 0, "target_stage": pb.STAGE_RESERVED}, "expected_stage"),
         ({"expected_stage": pb.STAGE_SCOUTED, "target_stage": 99}, "target_stage"),
         ({"expected_stage": pb.STAGE_SCOUTED, "target_stage": pb.STAGE_RESERVED, "note": "x" * 2001}, "note"),
+        # A NUL cannot be stored in a text column: refused up front, not INTERNAL from the database.
+        ({"expected_stage": pb.STAGE_SCOUTED, "target_stage": pb.STAGE_RESERVED, "note": "good\x00"}, "note"),
     ],
 )
 async def test_bad_transition_request(talent_stub: Any, request_fields: dict[str, Any], field: str) -> None:
