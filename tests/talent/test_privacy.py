@@ -3,7 +3,9 @@ notes, and who may see deleted candidates."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import uuid
 from typing import Any
 
@@ -149,3 +151,26 @@ async def test_show_deleted_needs_the_admin_role_before_anything_else(talent_stu
         assert status_details(raised.value)[0] == "MISSING_ROLE"
     listed = await talent_stub.ListCandidates(pb.ListCandidatesRequest(show_deleted=True), metadata=auth(*ADMIN))
     assert listed is not None
+
+
+async def test_refused_duplicates_leave_no_contact_data_in_the_logs(
+    talent_stub: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A unique violation's DETAIL names the value ("Key (email)=(…)"): it must never reach a log."""
+    caplog.set_level("DEBUG")
+    person = individual()
+    results = await asyncio.gather(
+        *(
+            talent_stub.CreateCandidate(
+                pb.CreateCandidateRequest(candidate=individual(contact=person.contact)), metadata=auth(*EDITOR)
+            )
+            for _ in range(8)
+        ),
+        return_exceptions=True,
+    )
+    codes = sorted(r.code().name if isinstance(r, aio.AioRpcError) else "OK" for r in results)
+    assert codes == ["ALREADY_EXISTS"] * 7 + ["OK"]
+    formatter = logging.Formatter()
+    logged = "\n".join(f"{formatter.format(r)} {getattr(r, 'fields', '')}" for r in caplog.records)
+    assert person.contact.email not in logged
+    assert person.contact.phone not in logged

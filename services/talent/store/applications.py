@@ -13,7 +13,7 @@ import asyncpg
 from services.common.errors import already_exists, not_found
 from services.common.idempotency import Executor, RequestKey
 from services.common.sql import Where
-from services.talent.domain.models import Application, ApplicationEvent, CandidateKind, Programme, Stage
+from services.talent.domain.models import Application, ApplicationEvent, CandidateKind, Programme
 from services.talent.store.catalogue import to_programme
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
 
@@ -22,13 +22,12 @@ A_COLUMNS = ", ".join("a." + c.strip() for c in COLUMNS.split(","))
 
 
 def to_application(row: asyncpg.Record) -> Application:
-    # Validated when written: no second validation on the read path.
-    return Application.model_construct(
+    return Application(
         id=str(row["id"]),
         candidate_id=str(row["candidate_id"]),
         programme_id=row["programme_id"],
         year=row["year"],
-        stage=Stage(row["stage"]),
+        stage=row["stage"],
         version=row["version"],
         create_time=row["create_time"],
         update_time=row["update_time"],
@@ -217,9 +216,9 @@ async def history(executor: Executor, application_id: str) -> list[ApplicationEv
     if not rows:
         raise not_found("application", f"applications/{application_id}")
     return [
-        ApplicationEvent.model_construct(
-            from_stage=Stage(r["from_stage"]) if r["from_stage"] else None,
-            to_stage=Stage(r["to_stage"]),
+        ApplicationEvent(
+            from_stage=r["from_stage"],
+            to_stage=r["to_stage"],
             actor=r["actor"],
             time=r["time"],
             note=r["note"],

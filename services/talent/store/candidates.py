@@ -14,16 +14,7 @@ import asyncpg
 from services.common.errors import aborted, already_exists, not_found
 from services.common.idempotency import Executor, RequestKey
 from services.common.sql import Where
-from services.talent.domain.models import (
-    Candidate,
-    CandidateFields,
-    CandidateKind,
-    Domain,
-    IdentityDocument,
-    Origin,
-    TeamMember,
-    Tier,
-)
+from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument, TeamMember
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
 
 COLUMNS = (
@@ -70,16 +61,14 @@ def _member(value: Any) -> TeamMember:
 
 
 def to_candidate(row: asyncpg.Record) -> Candidate:
-    # The row was validated when it was written: build the model without validating it again.
     leader = row["leader"]
-    tier = row["tier"]
-    return Candidate.model_construct(
+    return Candidate(
         id=str(row["id"]),
-        kind=CandidateKind(row["kind"]),
+        kind=row["kind"],
         display_name=row["display_name"],
-        domain=Domain(row["domain"]),
-        origin=Origin(row["origin"]),
-        tier=Tier(tier) if tier else None,
+        domain=row["domain"],
+        origin=row["origin"],
+        tier=row["tier"],
         employer=row["employer"],
         birth_year=row["birth_year"],
         email=row["email"],

@@ -53,7 +53,7 @@ async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tupl
 
     The counts come from an index-only scan of applications_year_programme_stage_idx (migration
     0003) over the year's applications, the deleted candidates from candidates_deleted_idx: the
-    cost grows with the applications of that year only (EXPLAIN in the README, "Operating at scale")."""
+    cost grows with the applications of that year only (README, "Talent service: statements per call")."""
     # Two statements rather than "$1 IS NULL OR year = $1": a prepared statement's generic plan
     # could not use the index for the one-year case.
     of_year = ("a.year = $1 AND", "WHERE t.year = $1") if year is not None else ("", "")
