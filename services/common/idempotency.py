@@ -27,17 +27,17 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from google.protobuf.message import Message
 
 from services.common.auth import current_caller
 from services.common.errors import DomainError, ViolationCollector, invalid_field
+from services.common.sql import Connection, Executor
 from services.common.text import check_text
 
 ResponseT = TypeVar("ResponseT", bound=Message)
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 MAX_REQUEST_ID_LENGTH = 128
 _KEY_LABEL = b"services.common.idempotency request digest v2"
@@ -119,23 +119,20 @@ def store_statement(
     resource: str | None = None,
     *,
     first_param: int = 1,
-    only_if: str | None = None,
+    source: str | None = None,
 ) -> tuple[str, list[Any]]:
     """The INSERT that stores ``key`` with ``response``, for the write's own last statement (alone or
     as a data-modifying CTE). It returns one row (``true``) when stored, none when the key was taken.
 
-    ``only_if`` names a CTE of the same statement (a guard, e.g. the row the write locked): the key is
-    stored only when that CTE returned a row, so that a write whose guard failed stores nothing."""
+    ``source`` (a CTE name) makes it store one row per row of that CTE: a guard that returned no
+    row (the write's preconditions no longer held) then stores nothing."""
     p = first_param
-    columns = "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
-    if only_if is None:
-        values = f" VALUES (${p}, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4})"
-    else:
-        values = (
-            f" SELECT ${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
-            f" WHERE EXISTS (SELECT FROM {only_if})"
-        )
-    sql = f"{columns}{values} ON CONFLICT DO NOTHING RETURNING true"
+    values = f"${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
+    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
+    sql = (
+        "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
+        f" {rows} ON CONFLICT DO NOTHING RETURNING true"
+    )
     return sql, [key.scope, key.request_id, key.digest, response.SerializeToString(deterministic=True), resource]
 
 
@@ -155,10 +152,11 @@ async def run_once(
     the transaction's last statement. ``resource`` names what the response is about (for erasure)."""
     if key is None:
         async with pool.acquire() as connection, connection.transaction():
-            return await work(connection)
+            # A pool connection is a proxy of one (the stubs type them apart).
+            return await work(cast(asyncpg.Connection, connection))
     try:
         async with pool.acquire() as connection, connection.transaction():
-            response = await work(connection)
+            response = await work(cast(asyncpg.Connection, connection))
             sql, args = store_statement(key, response, resource(response) if resource else None)
             if not await connection.fetchval(sql, *args):
                 raise _KeyTaken
@@ -177,7 +175,7 @@ async def run_once(
     return earlier
 
 
-async def rewrite_responses(connection: asyncpg.Connection, resource: str, response: Message) -> int:
+async def rewrite_responses(connection: Connection, resource: str, response: Message) -> int:
     """Replace every stored response about ``resource`` (e.g. ``candidates/<id>``) by ``response``, so
     that a retry of an old request returns what the resource is now (e.g. anonymized)."""
     status: str = await connection.execute(

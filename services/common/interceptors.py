@@ -191,10 +191,10 @@ class AuthInterceptor(BehaviorInterceptor):
         return call.service not in OPEN_SERVICES
 
     def wrap(self, behavior: Behavior, call: Call) -> Behavior:
-        authorization = call.metadata.get("authorization")
-
         async def authenticated(request: Any, context: aio.ServicerContext) -> Any:
-            current_caller.set(self.verifier.verify(str(authorization) if authorization else None))
+            # Every value, not the dict's last one: two authorization headers are refused.
+            values = [str(v) for k, v in context.invocation_metadata() or () if k == "authorization"]
+            current_caller.set(await self.verifier.verify(values))
             return await behavior(request, context)
 
         return authenticated

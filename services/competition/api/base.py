@@ -9,6 +9,7 @@ from services.common.errors import ViolationCollector
 from services.common.idempotency import RequestKeys
 from services.common.pagination import PageTokens
 from services.common.server import Platform
+from services.competition.app.context import App
 from services.competition.settings import CompetitionSettings
 
 ADMIN, JUDGE, VIEWER = "competition.admin", "competition.judge", "competition.viewer"
@@ -22,6 +23,7 @@ class ServicerBase:
         self.pool: asyncpg.Pool = platform.pool
         self.tokens: PageTokens = platform.page_tokens
         self.request_keys: RequestKeys = platform.request_keys
+        self.app = App(platform.pool, platform.settings)
 
 
 def contest_child(name: str, collection: str, path: str, violations: ViolationCollector) -> tuple[str, str]:

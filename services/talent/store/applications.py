@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import already_exists, not_found
-from services.common.idempotency import Executor, RequestKey
-from services.common.sql import Where
+from services.common.idempotency import RequestKey
+from services.common.sql import Executor, Where
 from services.talent.domain.models import Application, ApplicationEvent, CandidateKind, Programme
 from services.talent.store.catalogue import to_programme
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
@@ -104,7 +104,7 @@ async def insert(
     source = "guard"
     claim_cte = ""
     if remember is not None:
-        claim, claim_args = remember.claim(len(args) + 1, only_if="guard")
+        claim, claim_args = remember.claim(len(args) + 1, source="guard")
         claim_cte, source = f" claim AS ({claim}),", "claim"
         args += claim_args
     try:
@@ -194,7 +194,7 @@ async def move(
         row = await executor.fetchrow(sql, *args)
         assert row is not None
         return Outcome.WRITTEN if row["changed"] else Outcome.STALE
-    claim, claim_args = remember.claim(len(args) + 1, only_if="guard")
+    claim, claim_args = remember.claim(len(args) + 1, source="guard")
     row = await executor.fetchrow(
         "WITH guard AS (SELECT id FROM applications WHERE id = $1 AND version = $2 FOR UPDATE),"
         f" claim AS ({claim}), changed AS ({change} AND EXISTS (SELECT FROM claim) RETURNING id), {history}"

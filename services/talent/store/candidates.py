@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import aborted, already_exists, not_found
-from services.common.idempotency import Executor, RequestKey
-from services.common.sql import Where
+from services.common.idempotency import RequestKey
+from services.common.sql import Connection, Executor, Where
 from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument, TeamMember
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
 
@@ -240,7 +240,7 @@ async def soft_delete(executor: Executor, current: Candidate, deleted: Candidate
     if remember is None:
         status: str = await executor.execute(f"{change} AND version = $2 AND delete_time IS NULL", *args)
         return Outcome.WRITTEN if status.endswith(" 1") else Outcome.STALE
-    claim, claim_args = remember.claim(len(args) + 1, only_if="guard")
+    claim, claim_args = remember.claim(len(args) + 1, source="guard")
     row = await executor.fetchrow(
         f"WITH guard AS ({guard}), claim AS ({claim}),"
         f" changed AS ({change} AND EXISTS (SELECT FROM claim) RETURNING id)"
@@ -258,7 +258,7 @@ def _outcome(row: asyncpg.Record) -> Outcome:
     return Outcome.WRITTEN if row["changed"] else Outcome.KEY_TAKEN
 
 
-async def lock_for_erasure(connection: asyncpg.Connection, candidate_id: str) -> Candidate:
+async def lock_for_erasure(connection: Connection, candidate_id: str) -> Candidate:
     """The candidate (deleted or not), locked until the caller's transaction ends."""
     key = _uuid(candidate_id)
     row = None
@@ -269,7 +269,7 @@ async def lock_for_erasure(connection: asyncpg.Connection, candidate_id: str) ->
     return to_candidate(row)
 
 
-async def erase(connection: asyncpg.Connection, anonymized: Candidate) -> None:
+async def erase(connection: Connection, anonymized: Candidate) -> None:
     """Write the anonymized candidate and blank the free-text notes of its stage history (staff
     write names and phone numbers there); stages, actors and times stay for reporting."""
     await connection.execute(

@@ -20,8 +20,9 @@ class Remember:
     response: Message
     resource: str | None = None
 
-    def claim(self, first_param: int, *, only_if: str | None = None) -> tuple[str, list[Any]]:
-        return store_statement(self.key, self.response, self.resource, first_param=first_param, only_if=only_if)
+    def claim(self, first_param: int, *, source: str | None = None) -> tuple[str, list[Any]]:
+        """The key's INSERT for a CTE; with ``source`` (a guard CTE), stored only if the guard found its row."""
+        return store_statement(self.key, self.response, self.resource, first_param=first_param, source=source)
 
 
 class Outcome(Enum):
