@@ -69,9 +69,9 @@ async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tupl
     targets: dict[str, Target] = {}
     counts: dict[str, dict[Stage, int]] = defaultdict(dict)
     for row in rows:
-        target = targets.setdefault(
-            row["id"],
-            Target(
+        target = targets.get(row["id"])
+        if target is None:  # one row per (target, stage): build each target once
+            target = targets[row["id"]] = Target(
                 id=row["id"],
                 year=row["year"],
                 slug=row["slug"],
@@ -79,8 +79,7 @@ async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tupl
                 title_en=row["title_en"],
                 required=row["required"],
                 programme_ids=tuple(row["programme_ids"]),
-            ),
-        )
+            )
         if row["stage"] is not None:
             counts[target.id][Stage(row["stage"])] = row["n"]
     return [(target, counts[target.id]) for target in targets.values()]
