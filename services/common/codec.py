@@ -41,7 +41,8 @@ def enum_to_proto(proto_enum: Any, value: Enum | None, prefix: str) -> Any:
     """Typed Any: the generated stubs type enum fields as their wrapper class, not as int."""
     if value is None:
         return 0
-    return _numbers(proto_enum, prefix)[str(value.value)]
+    # A StrEnum member is its own name: no .value look-up on the hot path.
+    return _numbers(proto_enum, prefix)[value if isinstance(value, str) else str(value.value)]
 
 
 @functools.cache
@@ -63,6 +64,15 @@ def resource_id(name: str, collection: str, path: str, violations: ViolationColl
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def set_timestamp(target: Timestamp, value: datetime | None) -> None:
+    """Write ``value`` into a message's timestamp field in place (nothing for None): much cheaper
+    than building a Timestamp and passing it to the message's constructor, which copies it."""
+    if value is not None:
+        delta = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+        target.seconds = delta.days * 86400 + delta.seconds
+        target.nanos = delta.microseconds * 1000
 
 
 def timestamp(value: datetime | None) -> Timestamp | None:
