@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
 from services.common.errors import ViolationCollector
+from services.common.updates import etag as etag
 from services.competition.domain.audit import AuditRow
 from services.competition.domain.models import (
     Advancement,
@@ -40,11 +41,6 @@ from services.competition.domain.scoring import AggregationMethod
 from services.competition.store.landing import Landing
 
 DEFAULT_JUDGES_PER_ENTRY = 5
-
-
-def etag(resource_id: str, version: int) -> str:
-    """Opaque to clients; derived from the row version so that any write changes it."""
-    return f'"{resource_id[:12]}-{version}"'
 
 
 def contest_name(contest_id: str) -> str:
