@@ -30,6 +30,7 @@ from services.cli.client import (
 )
 from services.cli.context import Context, when
 from services.cli.output import Column, Row, export, fixed, status_style
+from services.common import contact
 
 # --- enum helpers -------------------------------------------------------------------------------
 
@@ -305,32 +306,46 @@ def parse_candidate(number: int, record: dict[str, str]) -> tuple[pb.Candidate, 
     return candidate, errors
 
 
-def validate_candidate(number: int, candidate: pb.Candidate) -> list[sheets.RowError]:
-    """The service's own field rules (pure domain code), so that a whole file is checked before
-    anything is written."""
-    from services.common.errors import ViolationCollector
-    from services.talent.api.codec import candidate_fields
-    from services.talent.domain import candidates as rules
-
-    violations = ViolationCollector()
-    fields = candidate_fields(candidate, violations)
-    if candidate.identity_document:
-        rules.validate_document(candidate.identity_document, violations, "candidate.identity_document")
-    rules.validate_candidate(fields, violations)
-    return [sheets.RowError(number, violation_column(v.field), v.description) for v in violations.violations]
+def validate_candidate(ctx: Context, path: Path, number: int, candidate: pb.Candidate) -> list[sheets.RowError]:
+    """The service's own checks of the row (AIP-163 validate_only: nothing is written), so that a
+    whole file is checked before anything is. A row that would clash with an existing candidate is
+    not an error here: the import resolves it (the same person, or a conflict to report)."""
+    request = pb.CreateCandidateRequest(candidate=candidate, validate_only=True)
+    try:
+        ctx.talent.raw("CreateCandidate", request)
+    except grpc.RpcError as error:
+        decoded = decode_error(error)
+        if decoded.code is grpc.StatusCode.ALREADY_EXISTS:
+            return []
+        if decoded.code is grpc.StatusCode.INVALID_ARGUMENT and decoded.violations:
+            return [sheets.RowError(number, violation_column(field), text) for field, text in decoded.violations]
+        failure = cli_error(error, f"{path}: row {number}")
+        failure.lines.append(sheets.written_rows([], number))
+        raise failure from None
+    return []
 
 
 def duplicate_keys(candidate: pb.Candidate) -> list[tuple[str, str]]:
-    from services.talent.domain import pii
-
+    """What makes two rows the same candidate, compared as the service compares them."""
     keys = []
     if candidate.contact.email:
-        keys.append(("email", pii.normalise_email(candidate.contact.email)))
+        keys.append(("email", contact.normalise_email(candidate.contact.email)))
     if candidate.contact.phone:
-        keys.append(("phone", pii.normalise_phone(candidate.contact.phone)))
+        keys.append(("phone", contact.normalise_phone(candidate.contact.phone)))
     if candidate.identity_document:
-        keys.append(("identity_document", pii.normalise_document(candidate.identity_document)))
+        keys.append(("identity_document", contact.normalise_document(candidate.identity_document)))
     return keys
+
+
+def import_request_id(request: pb.CreateCandidateRequest) -> str:
+    """Derived from the row, so that importing a file again is idempotent; but not from the identity
+    document, which must not be recoverable from anything the server stores (a request id is
+    stored in clear). Its last 4 characters, which the service shows anyway, tell rows apart."""
+    row = pb.CreateCandidateRequest()
+    row.CopyFrom(request)
+    document = contact.normalise_document(row.candidate.identity_document)
+    row.candidate.identity_document = document[-4:]
+    return derived_request_id("import-candidate", row.SerializeToString(deterministic=True).hex())
 
 
 def candidates_import(ctx: Context) -> int:
@@ -346,7 +361,7 @@ def candidates_import(ctx: Context) -> int:
     for number, record in rows:
         candidate, row_errors = parse_candidate(number, record)
         if not row_errors:
-            row_errors = validate_candidate(number, candidate)
+            row_errors = validate_candidate(ctx, path, number, candidate)
         for key in duplicate_keys(candidate):
             if key in seen:
                 row_errors.append(sheets.RowError(number, key[0], f"same {key[0]} as row {seen[key]}"))
@@ -366,11 +381,9 @@ def candidates_import(ctx: Context) -> int:
         task = progress.add_task("importing candidates", total=len(parsed))
         for number, candidate in parsed:
             request = pb.CreateCandidateRequest(candidate=candidate)
-            request.request_id = derived_request_id(
-                "import-candidate", request.SerializeToString(deterministic=True).hex()
-            )
+            request.request_id = import_request_id(request)
             try:
-                created = ctx.talent.raw("CreateCandidate", request)
+                created = _create_imported(ctx, request)
                 results.append({"row": number, "status": "created", "candidate": created.name})
             except grpc.RpcError as error:
                 decoded = decode_error(error)
@@ -407,11 +420,22 @@ def candidates_import(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _create_imported(ctx: Context, request: pb.CreateCandidateRequest) -> pb.Candidate:
+    try:
+        created: pb.Candidate = ctx.talent.raw("CreateCandidate", request)
+    except grpc.RpcError as error:
+        if decode_error(error).reason != "REQUEST_ID_REUSED":
+            raise
+        # The same row was imported before with another identity document ending in the same 4
+        # characters: a create of its own (the duplicate check still applies).
+        request.request_id = f"cli-candidate-{uuid.uuid4()}"
+        created = ctx.talent.raw("CreateCandidate", request)
+    return created
+
+
 def _clash(ctx: Context, number: int, candidate: pb.Candidate, existing: str) -> sheets.RowError | None:
     """None when ``existing`` is the row's own candidate (same name and kind); else the row error
     naming the field(s) that already belong to someone else."""
-    from services.talent.domain import pii
-
     try:
         found = ctx.talent.raw("GetCandidate", pb.GetCandidateRequest(name=existing))
     except grpc.RpcError:
@@ -423,13 +447,9 @@ def _clash(ctx: Context, number: int, candidate: pb.Candidate, existing: str) ->
         return None
     columns: list[str] = []
     if found is not None:
-        if candidate.contact.email and pii.normalise_email(candidate.contact.email) == pii.normalise_email(
-            found.contact.email
-        ):
+        if candidate.contact.email and contact.normalise_email(candidate.contact.email) == found.contact.email:
             columns.append("email")
-        if candidate.contact.phone and pii.normalise_phone(candidate.contact.phone) == pii.normalise_phone(
-            found.contact.phone
-        ):
+        if candidate.contact.phone and contact.normalise_phone(candidate.contact.phone) == found.contact.phone:
             columns.append("phone")
         if candidate.identity_document and not columns:  # never returned in clear: the one left
             columns.append("identity_document")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -40,7 +41,14 @@ def enum_to_proto(proto_enum: Any, value: Enum | None, prefix: str) -> Any:
     """Typed Any: the generated stubs type enum fields as their wrapper class, not as int."""
     if value is None:
         return 0
-    return proto_enum.Value(prefix + str(value.value))
+    # A StrEnum member is its own name: no .value look-up on the hot path.
+    return _numbers(proto_enum, prefix)[value if isinstance(value, str) else str(value.value)]
+
+
+@functools.cache
+def _numbers(proto_enum: Any, prefix: str) -> dict[str, int]:
+    # Encoding runs for every row of every page: one dict per enum instead of a descriptor lookup.
+    return {name.removeprefix(prefix): number for name, number in proto_enum.items() if name.startswith(prefix)}
 
 
 def resource_id(name: str, collection: str, path: str, violations: ViolationCollector) -> str:
@@ -55,9 +63,22 @@ def resource_id(name: str, collection: str, path: str, violations: ViolationColl
     return name[len(prefix) :]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def set_timestamp(target: Timestamp, value: datetime | None) -> None:
+    """Write ``value`` into a message's timestamp field in place (nothing for None): much cheaper
+    than building a Timestamp and passing it to the message's constructor, which copies it."""
+    if value is not None:
+        delta = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+        target.seconds = delta.days * 86400 + delta.seconds
+        target.nanos = delta.microseconds * 1000
+
+
 def timestamp(value: datetime | None) -> Timestamp | None:
+    """Like ``Timestamp.FromDatetime`` (a naive value is UTC), in integer arithmetic and a third of
+    its time: every row of a page carries two or three of them."""
     if value is None:
         return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    delta = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+    return Timestamp(seconds=delta.days * 86400 + delta.seconds, nanos=delta.microseconds * 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import uuid
@@ -403,3 +404,52 @@ async def test_token_mint(tmp_path: Path) -> None:
     no_key = await run_cli("token", "mint", "--role", "talent.admin", "--subject", "x", cwd=tmp_path / ".data")
     assert no_key.code == 1 and "no development key" in no_key.stderr
     assert (await run_cli("token", "mint", "--role", "root", "--subject", "x", env=env)).code == 2
+
+
+# --- what the CLI may know ----------------------------------------------------------------------
+
+
+def test_the_talent_cli_imports_no_server_internals() -> None:
+    """Dry runs and imports are validated by the service (validate_only), not by its code."""
+    source = Path(__file__).parents[2] / "services" / "cli" / "talent.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    internal = sorted(
+        m for m in imported if m.startswith("services.") and not m.startswith(("services.cli", "services.common"))
+    )
+    assert internal == []
+
+
+async def test_import_request_ids_do_not_reveal_identity_documents(
+    suite: Suite, talent_service: RunningService, tmp_path: Path
+) -> None:
+    """A request id is stored in clear: one derived from a request holding the document could be
+    brute-forced back into the document from the stored response and its last 4 characters."""
+    from protos.talent.v1 import talent_pb2 as pb
+    from services.cli.client import derived_request_id
+    from services.cli.talent import parse_candidate
+
+    seed = tag()
+    secret = f"{int(seed, 16) % 1000:03d}"
+    document = f"3303021980{secret}1234"  # an attacker knows all but 3 digits
+    header = ["姓名", "领域", "来源", "邮箱", "证件号"]
+    row = [f"陈{seed}", "生命健康", "海外", f"chen{seed}@example.com", document]
+    path = write_csv(tmp_path / "doc.csv", header, [row], "utf-8")
+    assert (await suite("talent", "candidates", "import", str(path))).code == 0
+    stored = {r["request_id"] for r in await talent_service.pool.fetch("SELECT request_id FROM idempotency_keys")}
+    record = dict(zip(["name", "domain", "origin", "email", "identity_document"], row, strict=True))
+    recovered = []
+    for guess in range(1000):
+        record["identity_document"] = f"3303021980{guess:03d}1234"
+        candidate, _ = parse_candidate(2, record)
+        request = pb.CreateCandidateRequest(candidate=candidate)
+        if derived_request_id("import-candidate", request.SerializeToString(deterministic=True).hex()) in stored:
+            recovered.append(guess)
+    assert recovered == []
+    # Re-running the file is still idempotent.
+    again = await suite("-o", "json", "talent", "candidates", "import", str(path))
+    assert again.code == 0 and [r["status"] for r in again.json()] == ["created"], again

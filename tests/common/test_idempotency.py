@@ -70,7 +70,11 @@ def test_redact_edits_a_copy() -> None:
 
 
 async def test_stored_digest_is_not_a_plain_hash(talent_stub: Any, talent_service: RunningService) -> None:
-    request = pb.CreateCandidateRequest(candidate=individual(), request_id=f"plain-{uuid.uuid4().hex}")
+    # Without an identity document: talent digests a document's keyed hash instead of the document
+    # (its redact hook, tests/talent/test_privacy.py), so the plain key() would not match.
+    request = pb.CreateCandidateRequest(
+        candidate=individual(identity_document=""), request_id=f"plain-{uuid.uuid4().hex}"
+    )
     await talent_stub.CreateCandidate(request, metadata=EDITOR)
     stored = await talent_service.pool.fetchval(
         "SELECT request_hash FROM idempotency_keys WHERE request_id = $1", request.request_id

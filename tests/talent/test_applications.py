@@ -100,6 +100,8 @@ async def test_stale_expected_stage_is_aborted(talent_stub: Any) -> None:
         ({"expected_stage": 0, "target_stage": pb.STAGE_RESERVED}, "expected_stage"),
         ({"expected_stage": pb.STAGE_SCOUTED, "target_stage": 99}, "target_stage"),
         ({"expected_stage": pb.STAGE_SCOUTED, "target_stage": pb.STAGE_RESERVED, "note": "x" * 2001}, "note"),
+        # A NUL cannot be stored in a text column: refused up front, not INTERNAL from the database.
+        ({"expected_stage": pb.STAGE_SCOUTED, "target_stage": pb.STAGE_RESERVED, "note": "good\x00"}, "note"),
     ],
 )
 async def test_bad_transition_request(talent_stub: Any, request_fields: dict[str, Any], field: str) -> None:
@@ -227,3 +229,34 @@ async def test_list_programmes(talent_stub: Any) -> None:
         metadata=auth(*VIEWER),
     )
     assert {p.name for p in [*city.programmes, *rest.programmes]} == {"programmes/ouyue", "programmes/city-team"}
+
+
+async def test_concurrent_creates_of_one_application_make_one(talent_stub: Any, talent_service: RunningService) -> None:
+    candidate = await new_candidate(talent_stub)
+
+    def create(request_id: str) -> Any:
+        request = pb.CreateApplicationRequest(
+            application=pb.Application(candidate=candidate.name, programme="programmes/ouyue", year=2026),
+            request_id=request_id,
+        )
+        return talent_stub.CreateApplication(request, metadata=auth(*EDITOR))
+
+    # Different requests: one wins, the others are told which application exists.
+    results = await asyncio.gather(
+        *(create(f"app-race-{i}-{candidate.name[-8:]}") for i in range(8)), return_exceptions=True
+    )
+    created = [r for r in results if isinstance(r, pb.Application)]
+    assert len(created) == 1
+    refused = [r for r in results if isinstance(r, aio.AioRpcError)]
+    assert {r.code() for r in refused} == {grpc.StatusCode.ALREADY_EXISTS}
+    assert {status_details(r)[1]["existing_application"] for r in refused} == {created[0].name}
+    # The winner's request retried concurrently: every call answers the first result.
+    winner = results.index(created[0])
+    again = await asyncio.gather(*(create(f"app-race-{winner}-{candidate.name[-8:]}") for _ in range(4)))
+    assert all(r == created[0] for r in again)
+    events = await talent_service.pool.fetchval(
+        "SELECT count(*) FROM application_events e JOIN applications a ON a.id = e.application_id"
+        " WHERE a.candidate_id = $1::uuid",
+        candidate.name.removeprefix("candidates/"),
+    )
+    assert events == 1

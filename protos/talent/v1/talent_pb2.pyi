@@ -225,12 +225,14 @@ class ListProgrammesResponse(_message.Message):
     def __init__(self, programmes: _Optional[_Iterable[_Union[Programme, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateCandidateRequest(_message.Message):
-    __slots__ = ("candidate", "request_id")
+    __slots__ = ("candidate", "request_id", "validate_only")
     CANDIDATE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     candidate: Candidate
     request_id: str
-    def __init__(self, candidate: _Optional[_Union[Candidate, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, candidate: _Optional[_Union[Candidate, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetCandidateRequest(_message.Message):
     __slots__ = ("name",)
@@ -301,12 +303,14 @@ class AnonymizeCandidateRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CreateApplicationRequest(_message.Message):
-    __slots__ = ("application", "request_id")
+    __slots__ = ("application", "request_id", "validate_only")
     APPLICATION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     application: Application
     request_id: str
-    def __init__(self, application: _Optional[_Union[Application, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, application: _Optional[_Union[Application, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetApplicationRequest(_message.Message):
     __slots__ = ("name",)

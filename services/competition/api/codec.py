@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
 from services.common.errors import ViolationCollector
+from services.common.updates import etag as etag
 from services.competition.domain.audit import AuditRow
 from services.competition.domain.models import (
     Advancement,
@@ -35,15 +36,11 @@ from services.competition.domain.models import (
     ScoreSheet,
     TeamMember,
 )
+from services.competition.domain.results import NO_SHEETS_NOTE
 from services.competition.domain.scoring import AggregationMethod
 from services.competition.store.landing import Landing
 
 DEFAULT_JUDGES_PER_ENTRY = 5
-
-
-def etag(resource_id: str, version: int) -> str:
-    """Opaque to clients; derived from the row version so that any write changes it."""
-    return f'"{resource_id[:12]}-{version}"'
 
 
 def contest_name(contest_id: str) -> str:
@@ -371,6 +368,7 @@ def leaderboard_row_to_proto(contest_id: str, row: dict[str, Any]) -> pb.Leaderb
         within_cut=bool(row["within_cut"]),
         outcome=outcome_to_proto(str(row["outcome"]) or None),
         award_tier=str(row["award_tier"]),
+        note=NO_SHEETS_NOTE if int(row["sheet_count"]) == 0 else "",
     )
 
 

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from google.protobuf.field_mask_pb2 import FieldMask
 
+from services.common import updates
 from services.common.codec import resource_id
-from services.common.errors import ViolationCollector, aborted
+from services.common.errors import ViolationCollector
 from services.competition.api.base import contest_child
 
 
@@ -36,12 +37,7 @@ def mask_paths(
     mask: FieldMask, allowed: frozenset[str], etag: str, path: str, violations: ViolationCollector
 ) -> set[str]:
     """The fields an update names ("*" = every updatable field); problems go to ``violations``."""
-    paths = set(mask.paths)
-    violations.check(bool(paths), "update_mask", "name the fields to update, or '*' for all of them")
-    unknown = sorted(paths - allowed - {"*"})
-    violations.check(not unknown, "update_mask", f"cannot update: {', '.join(unknown)}")
-    violations.check(bool(etag), f"{path}.etag", "is required: send the etag you read")
-    return set(allowed) if "*" in paths else paths
+    return updates.mask_paths(mask.paths, allowed, etag, path, violations)
 
 
 def keep_masked(source: ViolationCollector, target: ViolationCollector, prefix: str, paths: Iterable[str]) -> None:
@@ -54,7 +50,4 @@ def keep_masked(source: ViolationCollector, target: ViolationCollector, prefix: 
 
 
 def check_etag(given: str, current: str, kind: str) -> None:
-    if given != current:
-        raise aborted(
-            "ETAG_MISMATCH", f"the {kind} changed since it was read; read it again", {"current_etag": current}
-        )
+    updates.check_etag(given, current, kind)

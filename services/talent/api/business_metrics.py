@@ -8,14 +8,12 @@ import asyncpg
 from prometheus_client.core import Metric
 
 from services.common.metrics import gauge
-from services.talent.domain import targets as target_rules
+from services.talent.app import catalogue
 from services.talent.domain.models import Stage
-from services.talent.store import catalogue
 
 
 async def read_families(pool: asyncpg.Pool, probabilities: Mapping[Stage, float]) -> list[Metric]:
-    rows = await catalogue.targets_with_counts(pool, None)
-    progress = [target_rules.progress(target, counts, probabilities) for target, counts in rows]
+    progress = await catalogue.target_progress(pool, None, probabilities)
     labels = ["year", "target"]
 
     def per_target(value: str) -> list[tuple[list[str], float]]:

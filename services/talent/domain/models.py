@@ -84,6 +84,14 @@ class CandidateFields(Frozen):
     members: tuple[TeamMember, ...] = ()
 
 
+class IdentityDocument(Frozen):
+    """An identity document as the service keeps it: its keyed hash (for duplicate detection) and
+    its last 4 characters (shown to writers). The document itself is never kept."""
+
+    hash: bytes
+    last4: str
+
+
 class Candidate(CandidateFields):
     id: str
     document_last4: str | None = None

@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
+
+from services.common.contact import normalise_document, normalise_email, normalise_phone
+
+__all__ = ["normalise_document", "normalise_email", "normalise_phone"]
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -14,32 +17,12 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 DOCUMENT = re.compile(r"^[A-Z0-9]{6,32}$")
 
 
-def normalise_email(email: str) -> str:
-    return unicodedata.normalize("NFKC", email).strip().lower()
-
-
 def valid_email(email: str) -> bool:
     return len(email) <= 254 and EMAIL.match(email) is not None
 
 
-def normalise_phone(phone: str) -> str:
-    """Mainland mobiles become 11 digits (the +86 prefix dropped); others stay E.164."""
-    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", phone))
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("00"):
-        digits = "+" + digits[2:]
-    return digits
-
-
 def valid_phone(phone: str) -> bool:
     return MAINLAND_MOBILE.match(phone) is not None or E164.match(phone) is not None
-
-
-def normalise_document(document: str) -> str:
-    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", document)).upper()
 
 
 def valid_document(document: str) -> bool:

@@ -1,3 +1,7 @@
+"""Candidates in PostgreSQL. Each write is one statement: the service decides the new row before
+writing it, the row's version guards against concurrent changes, and the unique partial indexes on
+email, phone and document hash (migration 0001) refuse duplicates atomically."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,14 +11,17 @@ from typing import Any
 
 import asyncpg
 
-from services.common.errors import already_exists, not_found
+from services.common.errors import aborted, already_exists, not_found
+from services.common.idempotency import RequestKey
 from services.common.sql import Connection, Executor, Where
-from services.talent.domain.models import Candidate, CandidateFields, TeamMember
+from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument, TeamMember
+from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
 
 COLUMNS = (
     "id, kind, display_name, domain, origin, tier, employer, birth_year, email, phone, document_last4,"
     " leader, members, version, create_time, update_time, delete_time, anonymized"
 )
+C_COLUMNS = ", ".join("c." + c.strip() for c in COLUMNS.split(","))
 
 # order_by → (keyset column, descending)
 ORDERINGS: dict[str, tuple[str, bool]] = {
@@ -24,12 +31,37 @@ ORDERINGS: dict[str, tuple[str, bool]] = {
     "display_name desc": ("display_name", True),
 }
 
+# The columns a create writes, with their types (an INSERT … SELECT does not infer parameter types).
+INSERTED = (
+    ("id", "uuid"),
+    ("kind", "text"),
+    ("display_name", "text"),
+    ("domain", "text"),
+    ("origin", "text"),
+    ("tier", "text"),
+    ("employer", "text"),
+    ("birth_year", "int"),
+    ("email", "text"),
+    ("phone", "text"),
+    ("leader", "jsonb"),
+    ("members", "jsonb"),
+    ("document_hash", "bytea"),
+    ("document_last4", "text"),
+    ("version", "int"),
+    ("create_time", "timestamptz"),
+    ("update_time", "timestamptz"),
+)
+# Tries of a create whose duplicate vanished between the refused insert and the look-up.
+ATTEMPTS = 3
+LIVE_KEYS = frozenset({"candidates_email_live_key", "candidates_phone_live_key", "candidates_document_live_key"})
+
 
 def _member(value: Any) -> TeamMember:
     return TeamMember(display_name=value["display_name"], role=value.get("role", ""))
 
 
 def to_candidate(row: asyncpg.Record) -> Candidate:
+    leader = row["leader"]
     return Candidate(
         id=str(row["id"]),
         kind=row["kind"],
@@ -42,7 +74,7 @@ def to_candidate(row: asyncpg.Record) -> Candidate:
         email=row["email"],
         phone=row["phone"],
         document_last4=row["document_last4"],
-        leader=_member(row["leader"]) if row["leader"] else None,
+        leader=_member(leader) if leader else None,
         members=tuple(_member(m) for m in row["members"]),
         version=row["version"],
         create_time=row["create_time"],
@@ -52,32 +84,14 @@ def to_candidate(row: asyncpg.Record) -> Candidate:
     )
 
 
-@dataclass(frozen=True)
-class Document:
-    hash: bytes
-    last4: str
+def _uuid(candidate_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(candidate_id)
+    except ValueError:
+        return None
 
 
-async def _refuse_duplicates(
-    connection: Connection, fields: CandidateFields, document: Document | None, exclude: str | None
-) -> None:
-    existing = await connection.fetchval(
-        "SELECT id FROM candidates WHERE delete_time IS NULL AND id IS DISTINCT FROM $4::uuid"
-        " AND (email = $1 OR phone = $2 OR document_hash = $3) LIMIT 1",
-        fields.email,
-        fields.phone,
-        document.hash if document else None,
-        exclude,
-    )
-    if existing is not None:
-        raise already_exists(
-            "DUPLICATE_CANDIDATE",
-            "a candidate with the same email, phone or identity document already exists",
-            {"existing_candidate": f"candidates/{existing}"},
-        )
-
-
-def _values(fields: CandidateFields) -> list[Any]:
+def _field_values(fields: CandidateFields) -> list[Any]:
     return [
         fields.kind.value,
         fields.display_name,
@@ -93,114 +107,184 @@ def _values(fields: CandidateFields) -> list[Any]:
     ]
 
 
-async def insert(connection: asyncpg.Connection, fields: CandidateFields, document: Document | None) -> Candidate:
-    await _refuse_duplicates(connection, fields, document, None)
-    # ON CONFLICT: a concurrent create may win the race between the check and the insert; the
-    # transaction must stay usable to name the winner.
-    row = await connection.fetchrow(
-        "INSERT INTO candidates (id, kind, display_name, domain, origin, tier, employer, birth_year,"
-        " email, phone, leader, members, document_hash, document_last4)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        f" ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
-        uuid.uuid4(),
-        *_values(fields),
+def _insert_sql(remember: Remember | None) -> tuple[str, list[Any]]:
+    columns = ", ".join(name for name, _ in INSERTED)
+    if remember is None:
+        values = ", ".join(f"${i}" for i in range(1, len(INSERTED) + 1))
+        return f"INSERT INTO candidates ({columns}) VALUES ({values})", []
+    # The candidate is inserted only when the request key was stored: a retry inserts nothing.
+    claim, args = remember.claim(len(INSERTED) + 1)
+    typed = ", ".join(f"${i}::{kind}" for i, (_, kind) in enumerate(INSERTED, start=1))
+    return f"WITH claim AS ({claim}) INSERT INTO candidates ({columns}) SELECT {typed} FROM claim", args
+
+
+async def insert(
+    executor: Executor, candidate: Candidate, document: IdentityDocument | None, remember: Remember | None
+) -> bool:
+    """Write a new candidate (and its request key) in one statement. False when the key was taken
+    by an earlier call; ALREADY_EXISTS naming the live candidate with the same email, phone or
+    identity document."""
+    sql, claim_args = _insert_sql(remember)
+    args = [
+        uuid.UUID(candidate.id),
+        *_field_values(candidate),
         document.hash if document else None,
         document.last4 if document else None,
+        candidate.version,
+        candidate.create_time,
+        candidate.update_time,
+        *claim_args,
+    ]
+    for _ in range(ATTEMPTS):
+        try:
+            status: str = await executor.execute(sql, *args)
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name not in LIVE_KEYS:
+                raise
+            # The statement (request key included) rolled back as a whole; name who holds the value.
+            await refuse_duplicate(executor, candidate, document, exclude=None)
+            continue  # the holder was deleted in between: try again
+        return status.endswith(" 1")
+    raise aborted("CONCURRENT_CHANGE", "candidates with the same contact kept changing; retry")
+
+
+async def refuse_duplicate(
+    executor: Executor, fields: CandidateFields, document: IdentityDocument | None, *, exclude: str | None
+) -> None:
+    """ALREADY_EXISTS when another live candidate has the same email, phone or identity document."""
+    existing = await executor.fetchval(
+        "SELECT id FROM candidates WHERE delete_time IS NULL AND id IS DISTINCT FROM $4::uuid"
+        " AND (email = $1 OR phone = $2 OR document_hash = $3) LIMIT 1",
+        fields.email,
+        fields.phone,
+        document.hash if document else None,
+        exclude,
     )
-    if row is None:
-        await _refuse_duplicates(connection, fields, document, None)
-        raise already_exists("DUPLICATE_CANDIDATE", "a candidate with the same contact already exists")
-    return to_candidate(row)
+    if existing is not None:
+        raise already_exists(
+            "DUPLICATE_CANDIDATE",
+            "a candidate with the same email, phone or identity document already exists",
+            {"existing_candidate": f"candidates/{existing}"},
+        )
 
 
-def _uuid(candidate_id: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(candidate_id)
-    except ValueError:
-        return None
-
-
-async def get(
-    connection: Executor,
-    candidate_id: str,
-    *,
-    for_update: bool = False,
-    include_deleted: bool = False,
-) -> Candidate:
+async def get(executor: Executor, candidate_id: str, *, include_deleted: bool = False) -> Candidate:
     key = _uuid(candidate_id)
     row = None
     if key is not None:
-        lock = " FOR UPDATE" if for_update else ""
-        row = await connection.fetchrow(f"SELECT {COLUMNS} FROM candidates WHERE id = $1{lock}", key)
+        row = await executor.fetchrow(f"SELECT {COLUMNS} FROM candidates WHERE id = $1", key)
     if row is None or (row["delete_time"] is not None and not include_deleted):
         raise not_found("candidate", f"candidates/{candidate_id}")
     return to_candidate(row)
 
 
+async def get_with_key(
+    executor: Executor, candidate_id: str, key: RequestKey | None
+) -> tuple[Candidate | None, StoredKey]:
+    """The candidate (deleted ones included; None when there is none) and the row of ``key``, in one query."""
+    scope, request_id = key_args(key)
+    row = await executor.fetchrow(
+        f"SELECT {C_COLUMNS}, c.id IS NOT NULL AS found, k.request_hash, k.response FROM (SELECT) one"
+        f" LEFT JOIN candidates c ON c.id = $1 {KEY_JOIN.format(scope='$2', request_id='$3')}",
+        _uuid(candidate_id),
+        scope,
+        request_id,
+    )
+    assert row is not None
+    return (to_candidate(row) if row["found"] else None), stored_key(row)
+
+
 async def update(
-    connection: Connection,
+    executor: Executor,
     current: Candidate,
-    fields: CandidateFields,
-    document: Document | None,
+    changed: Candidate,
+    document: IdentityDocument | None,
     replace_document: bool,
-) -> Candidate:
-    await _refuse_duplicates(connection, fields, document, current.id)
+) -> bool:
+    """Write ``changed`` over ``current`` if the row is still at ``current``'s version and live.
+    False when it moved on; ALREADY_EXISTS when the new contact belongs to another candidate."""
     try:
-        # A savepoint: if a concurrent write takes the same contact between our check and our
-        # update, the transaction stays usable to name the winner.
-        async with connection.transaction():
-            row = await _update_row(connection, current, fields, document, replace_document)
-    except asyncpg.UniqueViolationError:
-        await _refuse_duplicates(connection, fields, document, current.id)
-        raise already_exists("DUPLICATE_CANDIDATE", "a candidate with the same contact already exists") from None
-    return to_candidate(row)
+        status: str = await executor.execute(
+            "UPDATE candidates SET kind = $3, display_name = $4, domain = $5, origin = $6, tier = $7,"
+            " employer = $8, birth_year = $9, email = $10, phone = $11, leader = $12, members = $13,"
+            " document_hash = CASE WHEN $14 THEN $15 ELSE document_hash END, document_last4 = $16,"
+            " version = $17, update_time = $18 WHERE id = $1 AND version = $2 AND delete_time IS NULL",
+            uuid.UUID(current.id),
+            current.version,
+            *_field_values(changed),
+            replace_document,
+            document.hash if document else None,
+            changed.document_last4,
+            changed.version,
+            changed.update_time,
+        )
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name not in LIVE_KEYS:
+            raise
+        await refuse_duplicate(executor, changed, document if replace_document else None, exclude=current.id)
+        return False  # the holder went away in between: read again
+    return status.endswith(" 1")
 
 
-async def _update_row(
-    connection: Connection,
-    current: Candidate,
-    fields: CandidateFields,
-    document: Document | None,
-    replace_document: bool,
-) -> asyncpg.Record:
-    row = await connection.fetchrow(
-        "UPDATE candidates SET kind = $2, display_name = $3, domain = $4, origin = $5, tier = $6,"
-        " employer = $7, birth_year = $8, email = $9, phone = $10, leader = $11, members = $12,"
-        " document_hash = CASE WHEN $13 THEN $14 ELSE document_hash END,"
-        " document_last4 = CASE WHEN $13 THEN $15 ELSE document_last4 END,"
-        f" version = version + 1, update_time = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}",
+async def soft_delete(executor: Executor, current: Candidate, deleted: Candidate, remember: Remember | None) -> Outcome:
+    """Mark the candidate deleted (and store the request key) if it is still at ``current``'s version."""
+    guard = "SELECT id FROM candidates WHERE id = $1 AND version = $2 AND delete_time IS NULL FOR UPDATE"
+    change = "UPDATE candidates SET delete_time = $3, version = $4, update_time = $5 WHERE id = $1"
+    args: list[Any] = [
         uuid.UUID(current.id),
-        *_values(fields),
-        replace_document,
-        document.hash if document else None,
-        document.last4 if document else None,
+        current.version,
+        deleted.delete_time,
+        deleted.version,
+        deleted.update_time,
+    ]
+    if remember is None:
+        status: str = await executor.execute(f"{change} AND version = $2 AND delete_time IS NULL", *args)
+        return Outcome.WRITTEN if status.endswith(" 1") else Outcome.STALE
+    claim, claim_args = remember.claim(len(args) + 1, source="guard")
+    row = await executor.fetchrow(
+        f"WITH guard AS ({guard}), claim AS ({claim}),"
+        f" changed AS ({change} AND EXISTS (SELECT FROM claim) RETURNING id)"
+        " SELECT EXISTS (SELECT FROM guard) AS guarded, EXISTS (SELECT FROM changed) AS changed",
+        *args,
+        *claim_args,
     )
-    assert row is not None, "the row was read under a lock"
-    return row
+    assert row is not None
+    return _outcome(row)
 
 
-async def soft_delete(connection: asyncpg.Connection, candidate_id: str) -> Candidate:
-    row = await connection.fetchrow(
-        "UPDATE candidates SET delete_time = clock_timestamp(), version = version + 1,"
-        f" update_time = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}",
-        uuid.UUID(candidate_id),
-    )
-    assert row is not None, "the row was read under a lock"
+def _outcome(row: asyncpg.Record) -> Outcome:
+    if not row["guarded"]:
+        return Outcome.STALE
+    return Outcome.WRITTEN if row["changed"] else Outcome.KEY_TAKEN
+
+
+async def lock_for_erasure(connection: Connection, candidate_id: str) -> Candidate:
+    """The candidate (deleted or not), locked until the caller's transaction ends."""
+    key = _uuid(candidate_id)
+    row = None
+    if key is not None:
+        row = await connection.fetchrow(f"SELECT {COLUMNS} FROM candidates WHERE id = $1 FOR UPDATE", key)
+    if row is None:
+        raise not_found("candidate", f"candidates/{candidate_id}")
     return to_candidate(row)
 
 
-async def anonymize(connection: asyncpg.Connection, candidate_id: str) -> Candidate:
-    """Erase personal data; applications and their stage history stay for reporting."""
-    row = await connection.fetchrow(
-        "UPDATE candidates SET display_name = 'anonymized-' || left(id::text, 8), employer = '',"
-        " birth_year = NULL, email = NULL, phone = NULL, document_hash = NULL, document_last4 = NULL,"
-        ' leader = CASE WHEN kind = \'TEAM\' THEN \'{"display_name": "anonymized", "role": ""}\'::jsonb END,'
-        " members = '[]', anonymized = true, version = version + 1, update_time = clock_timestamp()"
-        f" WHERE id = $1 RETURNING {COLUMNS}",
-        uuid.UUID(candidate_id),
+async def erase(connection: Connection, anonymized: Candidate) -> None:
+    """Write the anonymized candidate and blank the free-text notes of its stage history (staff
+    write names and phone numbers there); stages, actors and times stay for reporting."""
+    await connection.execute(
+        "WITH notes AS (UPDATE application_events e SET note = '' FROM applications a"
+        "  WHERE a.candidate_id = $1 AND e.application_id = a.id AND e.note <> '')"
+        " UPDATE candidates SET display_name = $2, employer = $3, birth_year = NULL, email = NULL, phone = NULL,"
+        " document_hash = NULL, document_last4 = NULL, leader = $4, members = '[]', anonymized = true,"
+        " version = $5, update_time = $6 WHERE id = $1",
+        uuid.UUID(anonymized.id),
+        anonymized.display_name,
+        anonymized.employer,
+        anonymized.leader.model_dump() if anonymized.leader else None,
+        anonymized.version,
+        anonymized.update_time,
     )
-    assert row is not None, "the row was read under a lock"
-    return to_candidate(row)
 
 
 @dataclass(frozen=True)
@@ -217,7 +301,7 @@ class CandidateFilter:
 
 
 async def list_page(
-    pool: asyncpg.Pool, where_filter: CandidateFilter, order_by: str, after: list[Any] | None, limit: int
+    executor: Executor, where_filter: CandidateFilter, order_by: str, after: list[Any] | None, limit: int
 ) -> tuple[list[Candidate], list[Any] | None]:
     """One page in keyset order, and the position after its last row (None on the last page)."""
     column, descending = ORDERINGS[order_by]
@@ -246,8 +330,8 @@ async def list_page(
         comparison = "<" if descending else ">"
         where.add(f"(c.{column}, c.id) {comparison} ({{}}, {{}}::uuid)", position, after[1])
     direction = "DESC" if descending else "ASC"
-    rows = await pool.fetch(
-        f"SELECT {', '.join('c.' + c.strip() for c in COLUMNS.split(','))} FROM candidates c"
+    rows = await executor.fetch(
+        f"SELECT {C_COLUMNS} FROM candidates c"
         f" WHERE {where.sql()} ORDER BY c.{column} {direction}, c.id {direction}"
         f" LIMIT {where.param(limit + 1)}",
         *where.args,

@@ -49,21 +49,29 @@ async def list_programmes(
 
 async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tuple[Target, dict[Stage, int]]]:
     """Every target of ``year`` (all years when None) with its applications counted by stage, in
-    one query; applications of soft-deleted candidates do not count."""
+    one query; applications of soft-deleted candidates do not count.
+
+    The counts come from an index-only scan of applications_year_programme_stage_idx (migration
+    0003) over the year's applications, the deleted candidates from candidates_deleted_idx: the
+    cost grows with the applications of that year only (README, "Talent service: statements per call")."""
+    # Two statements rather than "$1 IS NULL OR year = $1": a prepared statement's generic plan
+    # could not use the index for the one-year case.
+    of_year = ("a.year = $1 AND", "WHERE t.year = $1") if year is not None else ("", "")
     rows = await pool.fetch(
-        "SELECT t.*, a.stage, count(a.id) AS n FROM targets t"
-        " LEFT JOIN applications a ON a.programme_id = ANY (t.programme_ids) AND a.year = t.year"
-        f"  AND a.candidate_id NOT IN ({DELETED_CANDIDATES})"
-        " WHERE ($1::int IS NULL OR t.year = $1)"
-        " GROUP BY t.id, a.stage ORDER BY t.year, t.id",
-        year,
+        "SELECT t.*, c.stage, sum(c.n)::int AS n FROM targets t LEFT JOIN ("
+        "  SELECT a.year, a.programme_id, a.stage, count(*) AS n FROM applications a"
+        f"  WHERE {of_year[0]} a.candidate_id NOT IN ({DELETED_CANDIDATES})"
+        "  GROUP BY a.year, a.programme_id, a.stage"
+        ") c ON c.year = t.year AND c.programme_id = ANY (t.programme_ids)"
+        f" {of_year[1]} GROUP BY t.id, c.stage ORDER BY t.year, t.id",
+        *([year] if year is not None else []),
     )
     targets: dict[str, Target] = {}
     counts: dict[str, dict[Stage, int]] = defaultdict(dict)
     for row in rows:
-        target = targets.setdefault(
-            row["id"],
-            Target(
+        target = targets.get(row["id"])
+        if target is None:  # one row per (target, stage): build each target once
+            target = targets[row["id"]] = Target(
                 id=row["id"],
                 year=row["year"],
                 slug=row["slug"],
@@ -71,8 +79,7 @@ async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tupl
                 title_en=row["title_en"],
                 required=row["required"],
                 programme_ids=tuple(row["programme_ids"]),
-            ),
-        )
+            )
         if row["stage"] is not None:
             counts[target.id][Stage(row["stage"])] = row["n"]
     return [(target, counts[target.id]) for target in targets.values()]
