@@ -35,7 +35,12 @@ class TokenVerifier:
         self.key = key
         self.algorithm = algorithm
 
-    def verify(self, authorization: str | None) -> Caller:
+    def verify(self, values: Sequence[str]) -> Caller:
+        """The caller of every ``authorization`` metadata value of a call (two of them are refused:
+        which one a proxy or a server would honour is ambiguous)."""
+        if len(values) > 1:
+            raise unauthenticated("more than one authorization metadata value")
+        authorization = values[0] if values else ""
         if not authorization:
             raise unauthenticated("missing bearer token in the authorization metadata")
         scheme, _, token = authorization.partition(" ")
