@@ -6,11 +6,12 @@ transaction under a transaction-level advisory lock, so replicas starting togeth
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -57,6 +58,64 @@ async def migrate(connection: asyncpg.Connection, schema: str, package: str) -> 
     if applied_now:
         log.info("applied migrations", extra={"fields": {"schema": schema, "versions": applied_now}})
     return applied_now
+
+
+class transaction:  # lower case: it reads as a function, ``async with transaction(pool) as connection:``
+    """A pool connection in a transaction: committed when the block ends normally, rolled back when it
+    raises. Every write of the services goes through here.
+
+    Once COMMIT has succeeded the work is durable and acknowledged to nobody yet; if handing the
+    connection back to the pool then fails (its reset needs the server, which may be going away), the
+    call must still succeed, or a client would retry a write that happened. Such a connection is
+    logged and terminated. Likewise a failed ROLLBACK never hides the error that caused it: the
+    server rolls back a transaction whose connection is gone anyway.
+    """
+
+    __slots__ = ("_connection", "_isolation", "_pool", "_readonly", "_transaction")
+
+    def __init__(self, pool: asyncpg.Pool, *, isolation: IsolationLevel | None = None, readonly: bool = False) -> None:
+        self._pool = pool
+        self._isolation = isolation
+        self._readonly = readonly
+        self._connection: Any = None
+        self._transaction: Any = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        connection = await self._pool.acquire()
+        try:
+            self._transaction = connection.transaction(isolation=self._isolation, readonly=self._readonly)
+            await self._transaction.start()
+        except BaseException:
+            await _release(self._pool, connection)
+            raise
+        self._connection = connection
+        return connection
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        connection, self._connection = self._connection, None
+        try:
+            if exc_type is None:
+                await self._transaction.commit()
+            else:
+                try:
+                    await self._transaction.rollback()
+                except Exception:
+                    log.warning("rollback failed; the connection is dropped", exc_info=True)
+        finally:
+            await _release(self._pool, connection)
+
+
+IsolationLevel = Literal["read_committed", "read_uncommitted", "serializable", "repeatable_read"]
+
+
+async def _release(pool: asyncpg.Pool, connection: Any) -> None:
+    """Return ``connection`` to the pool; if that fails, drop it (the pool opens a new one later)."""
+    try:
+        await pool.release(connection)
+    except Exception:
+        log.warning("could not return a connection to the pool; terminating it", exc_info=True)
+        with contextlib.suppress(Exception):
+            connection.terminate()
 
 
 async def create_pool(url: str, schema: str, *, min_size: int, max_size: int, command_timeout: float) -> asyncpg.Pool:

@@ -18,6 +18,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from services.common.auth import current_caller
+from services.common.db import transaction
 from services.common.errors import ViolationCollector, invalid_field
 from services.common.text import check_text
 
@@ -53,7 +54,7 @@ async def run_once(
     violations = ViolationCollector()
     check_text(request_id, "request_id", violations, limit=MAX_REQUEST_ID_LENGTH)
     violations.raise_if_any()
-    async with pool.acquire() as connection, connection.transaction():
+    async with transaction(pool) as connection:
         if not request_id:
             return await work(connection)
         digest = request_hash(request)
