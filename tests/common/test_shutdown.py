@@ -27,6 +27,12 @@ def test_the_drain_default_is_the_documented_one() -> None:
     assert TalentSettings.model_fields["shutdown_drain_seconds"].default == 5.0
 
 
+def spawn(environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``python -m services.talent``, as the container runs it."""
+    with open(log, "wb") as output:
+        return subprocess.Popen([sys.executable, "-m", "services.talent"], env=environment, stderr=output)
+
+
 async def wait_serving(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -58,8 +64,7 @@ async def test_sigterm_under_load_finishes_or_refuses_every_call(postgres_url: s
         "TALENT_SHUTDOWN_GRACE_SECONDS": "5",
         "TALENT_ACCESS_LOG_SAMPLE_RATE": "0",
     }
-    with open(tmp_path / "service.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "services.talent"], env=environment, stderr=log)
+    process = spawn(environment, tmp_path / "service.log")
     try:
         await wait_serving(grpc_port, process)
         outcomes: Counter[str] = Counter()
