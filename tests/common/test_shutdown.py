@@ -100,4 +100,3 @@ async def test_sigterm_under_load_finishes_or_refuses_every_call(postgres_url: s
     assert set(outcomes) <= {"OK", "UNAVAILABLE"}, outcomes
     assert after_sigterm["OK"] > 0, after_sigterm  # the drain: still answering while out of rotation
     assert exit_code == 0, (tmp_path / "service.log").read_text()[-2000:]
-
