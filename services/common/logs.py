@@ -46,14 +46,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# Records waiting for the writer beyond this are dropped (and counted): a stderr that stopped
+# draining must cost lines, not memory.
+MAX_QUEUED_RECORDS = 20_000
+Records = queue.SimpleQueue[logging.LogRecord]
+
+
 class _ContextQueueHandler(logging.handlers.QueueHandler):
     """Queues the record itself (formatting happens on the writer thread) with the request id of
     the RPC that logged it."""
+
+    queue: Records
+
+    def __init__(self, records: Records) -> None:
+        super().__init__(records)
+        self.dropped = 0
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        if self.queue.qsize() >= MAX_QUEUED_RECORDS:
+            self.dropped += 1
+            return
+        self.queue.put_nowait(record)
 
 
 _STOP = logging.LogRecord("", logging.NOTSET, "", 0, "", (), None)
@@ -66,12 +84,14 @@ class _BatchWriter:
 
     def __init__(
         self,
-        records: queue.SimpleQueue[logging.LogRecord],
+        handler: _ContextQueueHandler,
         formatter: logging.Formatter,
         stream: TextIO,
         interval: float,
     ) -> None:
-        self._records = records
+        self._handler = handler
+        self._records = handler.queue
+        self._reported_drops = 0
         self._formatter = formatter
         self._stream = stream
         self._interval = interval
@@ -93,6 +113,12 @@ class _BatchWriter:
                 while True:
                     batch.append(self._records.get_nowait())
             lines = [self._format(record) for record in batch if record is not _STOP]
+            dropped = self._handler.dropped - self._reported_drops
+            if dropped:
+                self._reported_drops += dropped
+                lines.append(
+                    json.dumps({"level": "WARNING", "message": f"{dropped} log lines dropped: stderr fell behind"})
+                )
             if lines:
                 # A closed or broken stderr must not kill the writer: the lines are lost, not the service.
                 with contextlib.suppress(Exception):
@@ -117,12 +143,12 @@ _writer: _BatchWriter | None = None
 def configure_logging(service: str, level: str) -> None:
     global _writer
     stop_logging()
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _writer = _BatchWriter(records, JsonFormatter(service), sys.stderr, WRITE_INTERVAL_SECONDS)
+    handler = _ContextQueueHandler(queue.SimpleQueue())
+    _writer = _BatchWriter(handler, JsonFormatter(service), sys.stderr, WRITE_INTERVAL_SECONDS)
     _writer.start()
     atexit.register(stop_logging)
     root = logging.getLogger()
-    root.handlers[:] = [_ContextQueueHandler(records)]
+    root.handlers[:] = [handler]
     root.setLevel(level)
     # Our lines carry no source location, process or thread: skip gathering them for every record.
     logging._srcfile = None
