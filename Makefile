@@ -41,6 +41,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy $(LINTED)
+	$(VENV)/bin/lint-imports
 
 # After changing a runtime pin in pyproject.toml: regenerate the image's constraints file.
 lock: $(STAMP)

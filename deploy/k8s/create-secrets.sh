@@ -4,10 +4,11 @@
 #   deploy/k8s/create-secrets.sh talent-suite-dev postgres             # dev overlay (StatefulSet)
 #   deploy/k8s/create-secrets.sh talent-suite suite-db-rw require      # prod overlay (CloudNativePG)
 #
-# Arguments: NAMESPACE DB_HOST [SSLMODE]. Set JWT_KEY to the HS256 secret (or the PEM public key
-# for RS256/EdDSA, with *_JWT_ALGORITHM changed in the ConfigMaps) of your token issuer; without
-# it a random key is generated. Existing Secrets are left alone (a role's password must keep
-# matching its database URL), so the script is safe to re-run.
+# Arguments: NAMESPACE DB_HOST [SSLMODE]. jwt-key is the static token key the dev overlay uses
+# (set JWT_KEY to share one with your tools; else random); prod verifies the identity provider's
+# tokens against its JWKS and ignores it. competition-secrets/local-issuer-key signs the judge
+# tokens the competition service mints itself (always random). Existing Secrets are left alone (a
+# role's password must keep matching its database URL), so the script is safe to re-run.
 set -euo pipefail
 
 namespace=${1:?usage: create-secrets.sh NAMESPACE DB_HOST [SSLMODE]}
@@ -36,6 +37,8 @@ for service in talent competition; do
   extra=()
   if [[ $service == talent ]]; then
     extra=(--from-literal=pii-hash-key="$(random)")
+  else
+    extra=(--from-literal=local-issuer-key="$(random)")
   fi
   kubectl -n "$namespace" create secret generic "$service-secrets" \
     --from-literal=database-url="postgresql://$service:$password@$db_host:5432/$database?sslmode=$sslmode" \

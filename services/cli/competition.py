@@ -562,24 +562,29 @@ JUDGE_VIOLATION_COLUMNS = {
 }
 
 
-def validate_judge(number: int, judge_id: str, judge: pb.Judge) -> list[sheets.RowError]:
-    """The service's own rules for a judge (pure domain code: name length, affiliations, repeated
-    domains…), so that the whole file is checked before anything is written."""
-    from services.common.errors import ViolationCollector
-    from services.competition.api.codec import judge_fields
-    from services.competition.domain import setup as rules
-
-    violations = ViolationCollector()
-    rules.check_id(judge_id, "judge_id", violations)
-    rules.validate_judge(judge_fields(judge, violations), violations)
-    errors = []
-    for violation in violations.violations:
-        column = next(
-            (c for p, c in JUDGE_VIOLATION_COLUMNS.items() if violation.field == p or violation.field.startswith(p)),
-            violation.field,
-        )
-        errors.append(sheets.RowError(number, column, violation.description))
-    return errors
+def validate_judge(ctx: Context, number: int, judge_id: str, judge: pb.Judge) -> list[sheets.RowError]:
+    """The service's own rules for a judge (name length, affiliations, repeated domains…), asked of
+    the service itself with CreateJudge ``validate_only`` (AIP-163: nothing is written), so that the
+    whole file is checked before anything is written. A judge that exists already is not an error
+    here: the import reports it as present."""
+    request = pb.CreateJudgeRequest(judge=judge, judge_id=judge_id, validate_only=True)
+    try:
+        ctx.competition.raw("CreateJudge", request)
+    except grpc.RpcError as error:
+        decoded = decode_error(error)
+        if decoded.code is grpc.StatusCode.ALREADY_EXISTS:
+            return []
+        if decoded.code is not grpc.StatusCode.INVALID_ARGUMENT or not decoded.violations:
+            raise cli_error(error, f"row {number}") from None
+        errors = []
+        for path, description in decoded.violations:
+            column = next(
+                (c for p, c in JUDGE_VIOLATION_COLUMNS.items() if path == p or path.startswith(p)),
+                path,
+            )
+            errors.append(sheets.RowError(number, column, description))
+        return errors
+    return []
 
 
 def judges_import(ctx: Context) -> int:
@@ -611,7 +616,7 @@ def judges_import(ctx: Context) -> int:
                 judge.domains.append(pb.Domain.Value("DOMAIN_" + value))  # type: ignore[arg-type]
         judge.affiliations.extend(sheets.split_list(record.get("affiliations", "")))
         if name and ID_PATTERN.match(judge_id):
-            errors += validate_judge(number, judge_id, judge)
+            errors += validate_judge(ctx, number, judge_id, judge)
         parsed.append((number, judge_id, judge))
     if errors:
         raise sheets.row_errors(errors, path, len(rows))

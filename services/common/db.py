@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import asyncpg
 
+from services.common.sql import Connection
+
 log = logging.getLogger(__name__)
 
 # The platform's own tables (idempotency keys) live in every service schema, applied first.
@@ -80,7 +82,7 @@ class transaction:  # lower case: it reads as a function, ``async with transacti
         self._connection: Any = None
         self._transaction: Any = None
 
-    async def __aenter__(self) -> asyncpg.Connection:
+    async def __aenter__(self) -> Connection:
         connection = await self._pool.acquire()
         try:
             self._transaction = connection.transaction(isolation=self._isolation, readonly=self._readonly)

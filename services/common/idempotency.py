@@ -1,90 +1,189 @@
-"""Request-id idempotency (AIP-155) for creates and state changes.
+"""Request-id idempotency (AIP-155) for creates and state changes, folded into the write itself.
 
-The key is claimed in the same transaction as the write, so a retry — even one racing the first
-call — either waits for the first call's commit and returns its stored response, or finds no key
-because the first call rolled back, and then does the work itself.
+A write with a ``request_id`` stores its key and its response in the write's own last statement
+(:func:`store_statement`, ``ON CONFLICT DO NOTHING``). Nothing is claimed up front, so the happy path
+costs no extra round trip:
+
+- a sequential retry runs the write again; its last statement finds the key taken, the transaction
+  rolls back, and the first call's stored response is returned;
+- a retry racing the first call blocks on the key's unique index until the first commits, then
+  does the same;
+- a retry that fails on the way (the first call already moved the state, took the unique name…)
+  is answered with the stored response when one exists, so the client sees the first result rather
+  than an error caused by its own first attempt.
 
 The same request_id with a different request is INVALID_ARGUMENT (reason REQUEST_ID_REUSED): the
 client sent a bad request, not a duplicate of an existing resource.
+
+Privacy: the request digest is an HMAC under a server key, never a plain hash, so a stored digest
+cannot be brute-forced back into a request (an identity number, say); services pass ``redact`` to
+replace such fields by their own keyed hash before hashing. Stored responses carry a ``resource``
+name so that erasing a person can rewrite every response about them (:func:`rewrite_responses`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from google.protobuf.message import Message
 
 from services.common.auth import current_caller
-from services.common.db import transaction
-from services.common.errors import ViolationCollector, invalid_field
+from services.common.errors import DomainError, ViolationCollector, invalid_field
+from services.common.sql import Connection, Executor
 from services.common.text import check_text
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
 MAX_REQUEST_ID_LENGTH = 128
+_KEY_LABEL = b"services.common.idempotency request digest v2"
 
 
-def request_hash(request: Message) -> bytes:
-    copy = type(request)()
-    copy.CopyFrom(request)
-    copy.ClearField("request_id")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
+@dataclass(frozen=True)
+class RequestKey:
+    """Who asked (``scope``: caller subject and request type), which request id, and the request's keyed digest."""
+
+    scope: str
+    request_id: str
+    digest: bytes
+
+
+class RequestKeys:
+    """Derives the key of a request. One per service; the secret never leaves the process."""
+
+    def __init__(self, secret: bytes) -> None:
+        # A key of its own, so that digests and page tokens never share one.
+        self._key = hmac.new(secret, _KEY_LABEL, hashlib.sha256).digest()
+
+    def key(self, request: Message, *, redact: Callable[[Message], None] | None = None) -> RequestKey | None:
+        """None when the request carries no request_id; INVALID_ARGUMENT for a malformed one.
+
+        ``redact`` edits a copy of the request before it is hashed (never the request itself)."""
+        request_id: str = getattr(request, "request_id", "")
+        if not request_id:
+            return None
+        violations = ViolationCollector()
+        check_text(request_id, "request_id", violations, limit=MAX_REQUEST_ID_LENGTH)
+        violations.raise_if_any()
+        copy = type(request)()
+        copy.CopyFrom(request)
+        copy.ClearField("request_id")
+        if redact is not None:
+            redact(copy)
+        digest = hmac.new(self._key, copy.SerializeToString(deterministic=True), hashlib.sha256).digest()
+        return RequestKey(scope_of(request), request_id, digest)
 
 
 def scope_of(request: Message) -> str:
-    """Request ids are the caller's own and per method: another caller, or the same id sent to another
-    method, never replays someone else's result."""
+    """Request ids are the caller's own and per request type: another caller, or the same id sent to
+    another method, never replays someone else's result."""
     caller = current_caller.get()
     return f"{caller.subject if caller else ''}:{request.DESCRIPTOR.full_name}"
 
 
+def replayed(
+    key: RequestKey, stored_hash: bytes | None, stored_response: bytes | None, response_type: type[ResponseT]
+) -> ResponseT | None:
+    """The earlier call's response when the key's row (already fetched by the caller) holds one; None
+    when there is no such row; REQUEST_ID_REUSED when the row belongs to a different request."""
+    if stored_hash is None:
+        return None
+    if not hmac.compare_digest(bytes(stored_hash), key.digest):
+        raise invalid_field("request_id", "was already used for a different request", reason="REQUEST_ID_REUSED")
+    if stored_response is None:
+        return None
+    return response_type.FromString(bytes(stored_response))
+
+
+async def replay(executor: Executor, key: RequestKey | None, response_type: type[ResponseT]) -> ResponseT | None:
+    """The stored response of an earlier call with ``key``, or None."""
+    if key is None:
+        return None
+    row = await executor.fetchrow(
+        "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND request_id = $2",
+        key.scope,
+        key.request_id,
+    )
+    if row is None:
+        return None
+    return replayed(key, row["request_hash"], row["response"], response_type)
+
+
+def store_statement(
+    key: RequestKey,
+    response: Message,
+    resource: str | None = None,
+    *,
+    first_param: int = 1,
+    source: str | None = None,
+) -> tuple[str, list[Any]]:
+    """The INSERT that stores ``key`` with ``response``, for the write's own last statement (alone or
+    as a data-modifying CTE). It returns one row (``true``) when stored, none when the key was taken.
+
+    ``source`` (a CTE name) makes it store one row per row of that CTE: a guard that returned no
+    row (the write's preconditions no longer held) then stores nothing."""
+    p = first_param
+    values = f"${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
+    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
+    sql = (
+        "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
+        f" {rows} ON CONFLICT DO NOTHING RETURNING true"
+    )
+    return sql, [key.scope, key.request_id, key.digest, response.SerializeToString(deterministic=True), resource]
+
+
+class _KeyTaken(Exception):
+    """The key was stored by another call while this one ran: roll back and replay."""
+
+
 async def run_once(
     pool: asyncpg.Pool,
-    *,
-    request: Message,
+    key: RequestKey | None,
     response_type: type[ResponseT],
     work: Callable[[asyncpg.Connection], Awaitable[ResponseT]],
+    *,
+    resource: Callable[[ResponseT], str | None] | None = None,
 ) -> ResponseT:
-    """Run ``work`` in a transaction, at most once per (caller, method, request.request_id)."""
-    scope = scope_of(request)
-    request_id: str = getattr(request, "request_id", "")
-    violations = ViolationCollector()
-    check_text(request_id, "request_id", violations, limit=MAX_REQUEST_ID_LENGTH)
-    violations.raise_if_any()
-    async with transaction(pool) as connection:
-        if not request_id:
-            return await work(connection)
-        digest = request_hash(request)
-        claimed = await connection.fetchval(
-            "INSERT INTO idempotency_keys (scope, request_id, request_hash) VALUES ($1, $2, $3)"
-            " ON CONFLICT DO NOTHING RETURNING true",
-            scope,
-            request_id,
-            digest,
-        )
-        if not claimed:
-            row = await connection.fetchrow(
-                "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND request_id = $2",
-                scope,
-                request_id,
-            )
-            assert row is not None
-            if bytes(row["request_hash"]) != digest:
-                raise invalid_field(
-                    "request_id", "was already used for a different request", reason="REQUEST_ID_REUSED"
-                )
-            return response_type.FromString(row["response"])
-        response = await work(connection)
-        await connection.execute(
-            "UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND request_id = $2",
-            scope,
-            request_id,
-            response.SerializeToString(deterministic=True),
-        )
-        return response
+    """Run ``work`` in a transaction, at most once per key; the key and the response are stored by
+    the transaction's last statement. ``resource`` names what the response is about (for erasure)."""
+    if key is None:
+        async with pool.acquire() as connection, connection.transaction():
+            # A pool connection is a proxy of one (the stubs type them apart).
+            return await work(cast(asyncpg.Connection, connection))
+    try:
+        async with pool.acquire() as connection, connection.transaction():
+            response = await work(cast(asyncpg.Connection, connection))
+            sql, args = store_statement(key, response, resource(response) if resource else None)
+            if not await connection.fetchval(sql, *args):
+                raise _KeyTaken
+            return response
+    except _KeyTaken:
+        pass
+    except DomainError:
+        # The first attempt may be what made this one fail (it took the name, moved the stage).
+        earlier = await replay(pool, key, response_type)
+        if earlier is None:
+            raise
+        return earlier
+    earlier = await replay(pool, key, response_type)
+    if earlier is None:  # the other call stored its key without a response: not done by this module
+        raise RuntimeError("request key taken without a stored response")
+    return earlier
+
+
+async def rewrite_responses(connection: Connection, resource: str, response: Message) -> int:
+    """Replace every stored response about ``resource`` (e.g. ``candidates/<id>``) by ``response``, so
+    that a retry of an old request returns what the resource is now (e.g. anonymized)."""
+    status: str = await connection.execute(
+        "UPDATE idempotency_keys SET response = $2 WHERE resource = $1",
+        resource,
+        response.SerializeToString(deterministic=True),
+    )
+    return int(status.rsplit(" ", 1)[1])
 
 
 async def expire(pool: asyncpg.Pool, older_than_hours: float) -> int:

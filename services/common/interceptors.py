@@ -275,7 +275,7 @@ class CallWrapper:
             try:
                 gate.admit()
                 try:
-                    current_caller.set(verify(authorization))
+                    current_caller.set(await verify(authorization))
                     request = decode(body)
                     await gate.acquire()
                     try:

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import asyncpg
@@ -20,9 +20,10 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from services.common import idempotency
-from services.common.auth import TokenVerifier
+from services.common.auth import verifier_from_settings
 from services.common.db import create_pool, migrate
 from services.common.embedded_pg import EmbeddedPostgres
+from services.common.idempotency import RequestKeys
 from services.common.interceptors import CallGate, CallWrapper, MountingServer
 from services.common.logs import configure_logging
 from services.common.metrics import BusinessCollector, GrpcServerMetrics, MetricsEndpoint, ReadFamilies
@@ -44,6 +45,10 @@ class Platform:
     settings: ServiceSettings
     pool: asyncpg.Pool
     page_tokens: PageTokens
+    request_keys: RequestKeys
+    # Long-running jobs a service registers at mount (e.g. competition's audit sealer): started with
+    # the server, cancelled on stop before the pool closes.
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +98,8 @@ class RunningService:
         self.metrics_port = metrics.port
         self._watcher: asyncio.Task[None] | None = None
         self._housekeeper: asyncio.Task[None] | None = None
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self._background_tasks: list[asyncio.Task[None]] = []
 
     async def start_watching(self) -> None:
         """Report the first health status before serving, then keep it current in the background.
@@ -104,6 +111,7 @@ class RunningService:
         await self._check_database(None)
         self._watcher = asyncio.create_task(self._watch_database())
         self._housekeeper = asyncio.create_task(self._expire_request_ids())
+        self._background_tasks = [asyncio.create_task(job()) for job in self.background]
 
     async def _expire_request_ids(self) -> None:
         retention = self.settings.request_id_retention_hours
@@ -140,7 +148,7 @@ class RunningService:
     async def stop(self, grace: float | None = None) -> None:
         """Health → NOT_SERVING first, so load balancers stop sending; then let in-flight RPCs
         finish within the grace period; then close the pool and the metrics endpoint."""
-        for task in (self._watcher, self._housekeeper):
+        for task in (self._watcher, self._housekeeper, *self._background_tasks):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -182,7 +190,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
     registry = CollectorRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    verifier = TokenVerifier(settings.jwt_key.get_secret_value(), settings.jwt_algorithm)
+    verifier = verifier_from_settings(settings)
     server = aio.server(
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
@@ -196,7 +204,8 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
     )
     # Every handler registered through it is wrapped once, here, for the life of the server.
     mounting = cast(aio.Server, MountingServer(server, wrapper))
-    platform = Platform(settings, pool, PageTokens(settings.page_token_secret.get_secret_value().encode()))
+    secret = settings.page_token_secret.get_secret_value().encode()
+    platform = Platform(settings, pool, PageTokens(secret), RequestKeys(secret))
     read_business = definition.mount(mounting, platform)
     if read_business is not None:
         registry.register(
@@ -209,17 +218,19 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, mounting)
-    reflection.enable_server_reflection(
-        [
-            definition.full_name,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        mounting,
-    )
+    if settings.reflection_enabled:
+        reflection.enable_server_reflection(
+            [
+                definition.full_name,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            mounting,
+        )
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
-    metrics = MetricsEndpoint(registry, settings.metrics_port)
+    metrics = MetricsEndpoint(registry, settings.metrics_port, settings.metrics_host)
     running = RunningService(settings, definition, server, health, pool, metrics, port, gate)
+    running.background = platform.background
     await running.start_watching()
     await server.start()
     log.info(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 
 class Where:
@@ -20,3 +23,9 @@ class Where:
 
     def sql(self) -> str:
         return " AND ".join(self.conditions) if self.conditions else "true"
+
+
+# What store functions run their SQL on. A connection from ``pool.acquire()`` is a proxy of one;
+# both are accepted wherever a connection is.
+Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+Executor: TypeAlias = asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool

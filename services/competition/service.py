@@ -9,6 +9,7 @@ from services.common.metrics import ReadFamilies
 from services.common.server import Platform, ServiceDefinition
 from services.competition.api.business_metrics import read_families
 from services.competition.api.servicer import CompetitionServicer
+from services.competition.app.audit import AuditSealer
 from services.competition.settings import CompetitionSettings
 
 
@@ -16,6 +17,8 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     settings = platform.settings
     assert isinstance(settings, CompetitionSettings)
     competition_pb2_grpc.add_CompetitionServiceServicer_to_server(CompetitionServicer(platform), server)
+    if settings.audit_sealer_enabled:
+        platform.background.append(AuditSealer(platform.pool, settings).run)
     return lambda: read_families(
         platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -29,6 +29,28 @@ class CompetitionSettings(ServiceSettings):
     )
     # The same for pool entries without a landing record yet.
     landing_unrecorded_probability: float = Field(default=DEFAULT_UNRECORDED_PROBABILITY, ge=0.0, le=1.0)
+
+    # The audit log (services.competition.app.audit): how often each replica tries to seal, how many
+    # records a pass seals at most, and when the sealer signs a checkpoint of the chain's head (after
+    # this many records, or this long after the last checkpoint, whichever comes first).
+    audit_seal_interval_seconds: float = Field(default=0.5, gt=0, le=60)
+    audit_seal_batch: int = Field(default=1000, ge=1, le=100_000)
+    audit_checkpoint_every_records: int = Field(default=1000, ge=1, le=1_000_000)
+    audit_checkpoint_every_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Tests stop the sealer to look at unsealed records; production never does.
+    audit_sealer_enabled: bool = True
+    # The Ed25519 seed (64 hex characters) that signs checkpoints. Unset: derived from the page-token
+    # secret (every replica has it). Set it to sign with a key of its own and publish its public key.
+    audit_signing_key: SecretStr | None = None
+
+    @field_validator("audit_signing_key")
+    @classmethod
+    def _ed25519_seed(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            text = value.get_secret_value()
+            if len(text) != 64 or any(c not in "0123456789abcdefABCDEF" for c in text):
+                raise ValueError("must be 64 hexadecimal characters (a 32-byte Ed25519 seed)")
+        return value
 
     @field_validator("landing_stage_probabilities")
     @classmethod

@@ -31,7 +31,7 @@ from protos.competition.v1 import competition_pb2_grpc
 from protos.talent.v1 import talent_pb2 as tpb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.auth import mint_token
-from services.competition.domain.credit_code import check_character
+from services.common.credit_code import check_character
 
 CONTEST_ID = "gec-2024"
 CONTEST = f"contests/{CONTEST_ID}"

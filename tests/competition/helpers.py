@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from grpc import aio
 from protos.competition.v1 import competition_pb2 as pb
 from protos.competition.v1 import competition_pb2_grpc
 from services.common.server import RunningService
+from services.competition.app.audit import AuditSealer
 from services.competition.service import DEFINITION
 from services.competition.settings import CompetitionSettings
 from tests.support import auth, create_database, start, status_details
@@ -213,3 +215,19 @@ def digest_row(row: pb.LeaderboardRow) -> dict[str, Any]:
         "outcome": pb.Outcome.Name(row.outcome).removeprefix("OUTCOME_") if row.outcome else "",
         "award_tier": row.award_tier,
     }
+
+
+async def seal_audit(service: RunningService) -> int:
+    """Seal every committed audit record now (as the background sealer would within a second),
+    so that a test reads the chain without waiting; returns the records sealed."""
+    assert isinstance(service.settings, CompetitionSettings)
+    sealer = AuditSealer(service.pool, service.settings)
+    total = 0
+    while True:
+        sealed = await sealer.seal_once()
+        total += sealed
+        unsealed = await service.pool.fetchval("SELECT count(*) FROM audit_log WHERE seq IS NULL")
+        if not unsealed:
+            return total
+        if not sealed:  # another sealer holds the lock for a moment
+            await asyncio.sleep(0.02)

@@ -11,7 +11,15 @@ import pytest
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.server import RunningService
-from tests.competition.helpers import admin, expect_error, fresh_service, judge_auth, make_contest, viewer
+from tests.competition.helpers import (
+    admin,
+    expect_error,
+    fresh_service,
+    judge_auth,
+    make_contest,
+    seal_audit,
+    viewer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +29,11 @@ async def audited(postgres_url: str) -> AsyncIterator[tuple[Any, RunningService]
 
 
 async def test_state_changes_are_listed_and_the_chain_verifies(audited: tuple[Any, RunningService]) -> None:
-    stub, _ = audited
+    stub, service = audited
     c = await make_contest(stub, entries=2, judges=2)
     await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
     await stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+    await seal_audit(service)
     events: list[pb.AuditEvent] = []
     token = ""
     while True:

@@ -27,12 +27,17 @@ from tests.competition.helpers import (
     slug,
 )
 
-AUDIT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('competition.audit_log'))"
+# Every write appends its audit record with its last statement; a table lock that refuses inserts
+# stops each writer there, after its checks and with its locks held (there is no global audit lock
+# any more to hold instead). The services of these tests run without the background sealer, whose
+# updates of the table would wait too and be counted as a waiter.
+AUDIT_APPENDS_HELD = "LOCK TABLE competition.audit_log IN EXCLUSIVE MODE"
+NO_SEALER = {"audit_sealer_enabled": False}
 
 
 @asynccontextmanager
 async def audit_lock_held(running: RunningService) -> AsyncIterator[None]:
-    """Hold the audit log's lock from another connection, so every writer stops at its audit append
+    """Refuse audit appends from another connection, so every writer stops at its last statement
     (or earlier, at a lock it waits for) until the block ends: the writers started inside overlap."""
     url = running.settings.database_url
     assert url is not None
@@ -40,7 +45,7 @@ async def audit_lock_held(running: RunningService) -> AsyncIterator[None]:
     try:
         transaction = connection.transaction()
         await transaction.start()
-        await connection.execute(AUDIT_LOCK)
+        await connection.execute(AUDIT_APPENDS_HELD)
         try:
             yield
         finally:
@@ -104,7 +109,7 @@ def outcome(result: object) -> str:
 
 
 async def test_create_assignment_racing_declare_conflict_never_keeps_both(postgres_url: str) -> None:
-    async with fresh_service(postgres_url) as (stub, running):
+    async with fresh_service(postgres_url, **NO_SEALER) as (stub, running):
         c = await make_contest(stub, entries=10, judges=1, round_=round_message(judges_per_entry=1))
         judge_id = c.judge_id(0)
         for entry in c.entries:
@@ -122,7 +127,7 @@ async def test_create_assignment_racing_declare_conflict_never_keeps_both(postgr
 
 async def test_create_assignment_overlapping_declare_conflict_is_refused(postgres_url: str) -> None:
     """Forced overlap: the assignment's checks pass, then the conflict is declared before it commits."""
-    async with fresh_service(postgres_url) as (stub, running):
+    async with fresh_service(postgres_url, **NO_SEALER) as (stub, running):
         c = await make_contest(stub, entries=2, judges=2, round_=round_message(judges_per_entry=1))
         judge_id, entry = c.judge_id(0), c.entries[0].name
         async with audit_lock_held(running):
@@ -138,7 +143,7 @@ async def test_create_assignment_overlapping_declare_conflict_is_refused(postgre
 
 
 async def test_auto_assign_overlapping_a_new_affiliation_keeps_no_conflicted_pair(postgres_url: str) -> None:
-    async with fresh_service(postgres_url) as (stub, running):
+    async with fresh_service(postgres_url, **NO_SEALER) as (stub, running):
         c = await make_contest(stub, entries=2, judges=3, round_=round_message(judges_per_entry=3))
         judge_id, entry = c.judge_id(0), c.entries[0]
         async with audit_lock_held(running):
@@ -152,7 +157,7 @@ async def test_auto_assign_overlapping_a_new_affiliation_keeps_no_conflicted_pai
 
 
 async def test_new_affiliation_overlapping_auto_assign_keeps_no_conflicted_pair(postgres_url: str) -> None:
-    async with fresh_service(postgres_url) as (stub, running):
+    async with fresh_service(postgres_url, **NO_SEALER) as (stub, running):
         c = await make_contest(stub, entries=2, judges=3, round_=round_message(judges_per_entry=3))
         judge_id, entry = c.judge_id(0), c.entries[0]
         async with audit_lock_held(running):
@@ -170,7 +175,7 @@ async def test_new_affiliation_overlapping_auto_assign_keeps_no_conflicted_pair(
 async def test_new_affiliation_across_contests_does_not_deadlock_with_a_sheet(postgres_url: str) -> None:
     """UpdateJudge withdraws in two contests while a sheet of the second is submitted: every
     withdrawal comes before the first audit append, so neither waits on the other in a cycle."""
-    async with fresh_service(postgres_url) as (stub, running):
+    async with fresh_service(postgres_url, **NO_SEALER) as (stub, running):
         a = await make_contest(stub, entries=1, judges=1, round_=round_message(judges_per_entry=1))
         judge_id = a.judge_id(0)
         organisation = a.entries[0].team.organisations[0]

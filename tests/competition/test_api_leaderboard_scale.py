@@ -39,7 +39,9 @@ async def test_leaderboard_of_a_thousand_entries(postgres_url: str, capsys: pyte
         )
         # Judges, assignments and sheets by SQL: this measures reading the leaderboard, not seeding it.
         rng = random.Random(7)
-        criteria = to_round(await service.pool.fetchrow("SELECT * FROM rounds WHERE id = 'prelim'")).domain_criteria()
+        row = await service.pool.fetchrow("SELECT * FROM rounds WHERE id = 'prelim'")
+        assert row is not None
+        criteria = to_round(row).domain_criteria()
         await service.pool.executemany(
             "INSERT INTO judges (id, display_name) VALUES ($1, $1)", [(f"j{j:02d}",) for j in range(JUDGES)]
         )

@@ -25,6 +25,7 @@ from tests.competition.helpers import (
     make_contest,
     round_message,
     scores,
+    seal_audit,
     slug,
     viewer,
 )
@@ -532,7 +533,7 @@ async def test_contest_panel_is_created_returned_and_updated(
     assert updated.display_name == "改名"
     contest_id = created.name.removeprefix("contests/")
     payloads = await competition_service.pool.fetch(
-        "SELECT action, payload::jsonb AS payload FROM audit_log WHERE payload::jsonb ->> 'contest' = $1 ORDER BY seq",
+        "SELECT action, payload::jsonb AS payload FROM audit_log WHERE payload::jsonb ->> 'contest' = $1 ORDER BY id",
         contest_id,
     )
     assert [r["action"] for r in payloads] == ["contest.created", "contest.updated", "contest.updated"]
@@ -692,6 +693,7 @@ async def test_judges_leaving_the_panel_lose_their_open_assignments(
         await count(competition_service, "score_sheet_versions", "contest_id = $1 AND judge_id = $2", c.id, leaving)
         == 1
     )
+    await seal_audit(competition_service)
     events = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=1000), metadata=admin())
     withdrawn = [
         e

@@ -140,7 +140,7 @@ async def test_a_landing_moves_through_every_stage_with_history_and_audit(
     assert [e["time"] for e in events] == sorted(e["time"] for e in events)
 
     audit = await pool.fetch(
-        "SELECT actor, payload FROM audit_log WHERE action = 'landing.transition' AND payload LIKE $1 ORDER BY seq",
+        "SELECT actor, payload FROM audit_log WHERE action = 'landing.transition' AND payload LIKE $1 ORDER BY id",
         f'%"entry":"{entry}"%',
     )
     assert len(audit) == 4 and {a["actor"] for a in audit} == {"landing-admin"}

@@ -79,7 +79,7 @@ def test_env_vars_are_real_settings_and_required_ones_are_set(
     prefix = prefix_of(cls)
     fields = cls.model_fields
     required = {name for name, info in fields.items() if info.is_required()}
-    secret_fields = {"database_url", "jwt_key", "page_token_secret", "pii_hash_key"} & set(fields)
+    secret_fields = {"database_url", "jwt_key", "jwt_local_key", "page_token_secret", "pii_hash_key"} & set(fields)
     for workload, pod in workloads(build, service):
         where = f"{build.name} {workload['kind']}/{workload['metadata']['name']}"
         (container,) = pod["containers"]

@@ -36,6 +36,10 @@ COMPETITION_BUSINESS_METRICS = frozenset(
         "competition_judging_submitted_sheets",
         "competition_round_open",
         "competition_round_deadline_timestamp_seconds",
+        "competition_audit_sealed_sequence",
+        "competition_audit_checkpoint_sequence",
+        "competition_audit_unsealed_records",
+        "competition_audit_oldest_unsealed_age_seconds",
         "competition_business_metrics_up",
     }
 )

@@ -333,14 +333,16 @@ class ScoreSheet(_message.Message):
     def __init__(self, round: _Optional[str] = ..., entry: _Optional[str] = ..., judge: _Optional[str] = ..., scores: _Optional[_Iterable[_Union[CriterionScore, _Mapping]]] = ..., comment: _Optional[str] = ..., total: _Optional[float] = ..., version: _Optional[int] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateContestRequest(_message.Message):
-    __slots__ = ("contest", "contest_id", "request_id")
+    __slots__ = ("contest", "contest_id", "request_id", "validate_only")
     CONTEST_FIELD_NUMBER: _ClassVar[int]
     CONTEST_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     contest: Contest
     contest_id: str
     request_id: str
-    def __init__(self, contest: _Optional[_Union[Contest, _Mapping]] = ..., contest_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, contest: _Optional[_Union[Contest, _Mapping]] = ..., contest_id: _Optional[str] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetContestRequest(_message.Message):
     __slots__ = ("name",)
@@ -375,16 +377,18 @@ class UpdateContestRequest(_message.Message):
     def __init__(self, contest: _Optional[_Union[Contest, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class CreateRoundRequest(_message.Message):
-    __slots__ = ("parent", "round", "round_id", "request_id")
+    __slots__ = ("parent", "round", "round_id", "request_id", "validate_only")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
     ROUND_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     parent: str
     round: Round
     round_id: str
     request_id: str
-    def __init__(self, parent: _Optional[str] = ..., round: _Optional[_Union[Round, _Mapping]] = ..., round_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, parent: _Optional[str] = ..., round: _Optional[_Union[Round, _Mapping]] = ..., round_id: _Optional[str] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetRoundRequest(_message.Message):
     __slots__ = ("name",)
@@ -447,16 +451,18 @@ class FinalizeRoundRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CreateEntryRequest(_message.Message):
-    __slots__ = ("parent", "entry", "entry_id", "request_id")
+    __slots__ = ("parent", "entry", "entry_id", "request_id", "validate_only")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     ENTRY_FIELD_NUMBER: _ClassVar[int]
     ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     parent: str
     entry: Entry
     entry_id: str
     request_id: str
-    def __init__(self, parent: _Optional[str] = ..., entry: _Optional[_Union[Entry, _Mapping]] = ..., entry_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, parent: _Optional[str] = ..., entry: _Optional[_Union[Entry, _Mapping]] = ..., entry_id: _Optional[str] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetEntryRequest(_message.Message):
     __slots__ = ("name",)
@@ -499,14 +505,16 @@ class UpdateEntryRequest(_message.Message):
     def __init__(self, entry: _Optional[_Union[Entry, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class BatchCreateEntriesRequest(_message.Message):
-    __slots__ = ("parent", "requests", "request_id")
+    __slots__ = ("parent", "requests", "request_id", "validate_only")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     parent: str
     requests: _containers.RepeatedCompositeFieldContainer[CreateEntryRequest]
     request_id: str
-    def __init__(self, parent: _Optional[str] = ..., requests: _Optional[_Iterable[_Union[CreateEntryRequest, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, parent: _Optional[str] = ..., requests: _Optional[_Iterable[_Union[CreateEntryRequest, _Mapping]]] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class BatchCreateEntriesResponse(_message.Message):
     __slots__ = ("entries",)
@@ -515,14 +523,16 @@ class BatchCreateEntriesResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[Entry, _Mapping]]] = ...) -> None: ...
 
 class CreateJudgeRequest(_message.Message):
-    __slots__ = ("judge", "judge_id", "request_id")
+    __slots__ = ("judge", "judge_id", "request_id", "validate_only")
     JUDGE_FIELD_NUMBER: _ClassVar[int]
     JUDGE_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     judge: Judge
     judge_id: str
     request_id: str
-    def __init__(self, judge: _Optional[_Union[Judge, _Mapping]] = ..., judge_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, judge: _Optional[_Union[Judge, _Mapping]] = ..., judge_id: _Optional[str] = ..., request_id: _Optional[str] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class GetJudgeRequest(_message.Message):
     __slots__ = ("name",)
@@ -925,20 +935,50 @@ class ListAuditEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[AuditEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class VerifyAuditLogRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("checkpoint",)
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    checkpoint: AuditCheckpoint
+    def __init__(self, checkpoint: _Optional[_Union[AuditCheckpoint, _Mapping]] = ...) -> None: ...
 
 class VerifyAuditLogResponse(_message.Message):
-    __slots__ = ("intact", "events_checked", "first_broken_sequence", "reason")
+    __slots__ = ("intact", "events_checked", "first_broken_sequence", "reason", "last_sequence", "last_hash", "checkpoints_checked", "unsealed_events")
     INTACT_FIELD_NUMBER: _ClassVar[int]
     EVENTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     FIRST_BROKEN_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_HASH_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    UNSEALED_EVENTS_FIELD_NUMBER: _ClassVar[int]
     intact: bool
     events_checked: int
     first_broken_sequence: int
     reason: str
-    def __init__(self, intact: _Optional[bool] = ..., events_checked: _Optional[int] = ..., first_broken_sequence: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    last_sequence: int
+    last_hash: str
+    checkpoints_checked: int
+    unsealed_events: int
+    def __init__(self, intact: _Optional[bool] = ..., events_checked: _Optional[int] = ..., first_broken_sequence: _Optional[int] = ..., reason: _Optional[str] = ..., last_sequence: _Optional[int] = ..., last_hash: _Optional[str] = ..., checkpoints_checked: _Optional[int] = ..., unsealed_events: _Optional[int] = ...) -> None: ...
+
+class GetAuditCheckpointRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AuditCheckpoint(_message.Message):
+    __slots__ = ("sequence", "head_hash", "seal_time", "signature", "public_key", "unsealed_events")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    HEAD_HASH_FIELD_NUMBER: _ClassVar[int]
+    SEAL_TIME_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    UNSEALED_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    head_hash: str
+    seal_time: _timestamp_pb2.Timestamp
+    signature: str
+    public_key: str
+    unsealed_events: int
+    def __init__(self, sequence: _Optional[int] = ..., head_hash: _Optional[str] = ..., seal_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[str] = ..., public_key: _Optional[str] = ..., unsealed_events: _Optional[int] = ...) -> None: ...
 
 class Company(_message.Message):
     __slots__ = ("display_name", "credit_code", "registration_date", "registered_capital_wan_cny")

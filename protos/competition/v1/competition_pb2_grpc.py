@@ -216,6 +216,11 @@ class CompetitionServiceStub:
                 request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.VerifyAuditLogRequest.SerializeToString,
                 response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.VerifyAuditLogResponse.FromString,
                 _registered_method=True)
+        self.GetAuditCheckpoint = channel.unary_unary(
+                '/competition.v1.CompetitionService/GetAuditCheckpoint',
+                request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.GetAuditCheckpointRequest.SerializeToString,
+                response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.AuditCheckpoint.FromString,
+                _registered_method=True)
         self.GetLanding = channel.unary_unary(
                 '/competition.v1.CompetitionService/GetLanding',
                 request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.GetLandingRequest.SerializeToString,
@@ -474,7 +479,16 @@ class CompetitionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VerifyAuditLog(self, request, context):
-        """Recomputes the audit hash chain and reports the first broken link.
+        """Recomputes the audit hash chain and reports the first broken record, checked against the
+        signed checkpoints and, when given, a checkpoint the caller kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuditCheckpoint(self, request, context):
+        """The latest signed checkpoint of the audit chain: keep it, and pass it to VerifyAuditLog later
+        to detect rows deleted from the head or history rewritten since.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -683,6 +697,11 @@ def add_CompetitionServiceServicer_to_server(servicer, server):
                     servicer.VerifyAuditLog,
                     request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.VerifyAuditLogRequest.FromString,
                     response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.VerifyAuditLogResponse.SerializeToString,
+            ),
+            'GetAuditCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditCheckpoint,
+                    request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.GetAuditCheckpointRequest.FromString,
+                    response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.AuditCheckpoint.SerializeToString,
             ),
             'GetLanding': grpc.unary_unary_rpc_method_handler(
                     servicer.GetLanding,
@@ -1657,6 +1676,33 @@ class CompetitionService:
             '/competition.v1.CompetitionService/VerifyAuditLog',
             protos_dot_competition_dot_v1_dot_competition__pb2.VerifyAuditLogRequest.SerializeToString,
             protos_dot_competition_dot_v1_dot_competition__pb2.VerifyAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuditCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/competition.v1.CompetitionService/GetAuditCheckpoint',
+            protos_dot_competition_dot_v1_dot_competition__pb2.GetAuditCheckpointRequest.SerializeToString,
+            protos_dot_competition_dot_v1_dot_competition__pb2.AuditCheckpoint.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,8 +6,10 @@ import asyncpg
 
 from services.common.codec import resource_id
 from services.common.errors import ViolationCollector
+from services.common.idempotency import RequestKeys
 from services.common.pagination import PageTokens
 from services.common.server import Platform
+from services.competition.app.context import App
 from services.competition.settings import CompetitionSettings
 
 ADMIN, JUDGE, VIEWER = "competition.admin", "competition.judge", "competition.viewer"
@@ -20,6 +22,8 @@ class ServicerBase:
         self.settings: CompetitionSettings = platform.settings
         self.pool: asyncpg.Pool = platform.pool
         self.tokens: PageTokens = platform.page_tokens
+        self.request_keys: RequestKeys = platform.request_keys
+        self.app = App(platform.pool, platform.settings)
 
 
 def contest_child(name: str, collection: str, path: str, violations: ViolationCollector) -> tuple[str, str]:

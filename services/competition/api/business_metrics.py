@@ -8,6 +8,7 @@ deadline of a contest or round without one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import asyncpg
 from prometheus_client.core import Metric
@@ -15,7 +16,7 @@ from prometheus_client.core import Metric
 from services.common.metrics import gauge
 from services.competition.api.landing import district_today, end_of_district_day
 from services.competition.domain.landing import LandingStage, landing_status
-from services.competition.store import reports
+from services.competition.store import audit, reports
 
 
 async def read_families(
@@ -23,6 +24,8 @@ async def read_families(
 ) -> list[Metric]:
     contests = await reports.landing_by_contest(pool)
     rounds = await reports.judging_by_round(pool)
+    sealing = await audit.sealing_state(pool)
+    now = datetime.now(UTC)
     today = district_today()
     statuses = [
         (
@@ -107,5 +110,37 @@ async def read_families(
                 ([r.contest_id, r.round_id], r.judging_deadline.timestamp() if r.judging_deadline else None)
                 for r in rounds
             ],
+        ),
+        # The audit chain (app.audit): keep these series, and a drop of the sealed or checkpoint
+        # sequence is a truncated log; a growing age of the oldest unsealed record is a stuck sealer.
+        gauge(
+            "competition_audit_sealed_sequence",
+            "Sequence of the newest audit record sealed into the hash chain.",
+            [],
+            [([], sealing.sealed_seq)],
+        ),
+        gauge(
+            "competition_audit_checkpoint_sequence",
+            "Sequence covered by the newest signed audit checkpoint.",
+            [],
+            [([], sealing.checkpoint_seq)],
+        ),
+        gauge(
+            "competition_audit_checkpoint_timestamp_seconds",
+            "When the newest audit checkpoint was signed, as a Unix time; absent before the first.",
+            [],
+            [([], sealing.checkpoint_time.timestamp() if sealing.checkpoint_time else None)],
+        ),
+        gauge(
+            "competition_audit_unsealed_records",
+            "Audit records appended but not sealed into the chain yet.",
+            [],
+            [([], sealing.unsealed)],
+        ),
+        gauge(
+            "competition_audit_oldest_unsealed_age_seconds",
+            "Age of the oldest audit record not sealed yet, in seconds; 0 when every record is sealed.",
+            [],
+            [([], max(0.0, (now - sealing.oldest_unsealed).total_seconds()) if sealing.oldest_unsealed else 0.0)],
         ),
     ]

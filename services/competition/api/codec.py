@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
 from services.common.errors import ViolationCollector
-from services.competition.domain.audit import AuditRow, canonical_payload
+from services.competition.domain.audit import AuditRow
 from services.competition.domain.models import (
     Advancement,
     Assignment,
@@ -36,6 +36,7 @@ from services.competition.domain.models import (
     TeamMember,
 )
 from services.competition.domain.scoring import AggregationMethod
+from services.competition.store.landing import Landing
 
 DEFAULT_JUDGES_PER_ENTRY = 5
 
@@ -349,7 +350,7 @@ def audit_to_proto(row: AuditRow) -> pb.AuditEvent:
         time=timestamp(datetime.fromisoformat(row.occurred_at)),
         actor=row.actor,
         action=row.action,
-        payload_json=canonical_payload(row.payload).decode("utf-8"),
+        payload_json=row.payload,
         hash=row.hash,
         previous_hash=row.previous_hash,
     )
@@ -371,3 +372,27 @@ def leaderboard_row_to_proto(contest_id: str, row: dict[str, Any]) -> pb.Leaderb
         outcome=outcome_to_proto(str(row["outcome"]) or None),
         award_tier=str(row["award_tier"]),
     )
+
+
+# --- landing ------------------------------------------------------------------------------------
+
+
+def landing_to_proto(landing: Landing) -> pb.Landing:
+    message = pb.Landing(
+        entry=f"contests/{landing.contest_id}/entries/{landing.entry_id}",
+        stage=enum_to_proto(pb.LandingStage, landing.stage, "LANDING_STAGE_"),
+        agreement_date=landing.agreement_date.isoformat() if landing.agreement_date else "",
+        drop_reason=landing.drop_reason,
+    )
+    if landing.company is not None:
+        message.company.CopyFrom(
+            pb.Company(
+                display_name=landing.company.display_name,
+                credit_code=landing.company.credit_code,
+                registration_date=landing.company.registration_date.isoformat(),
+                registered_capital_wan_cny=landing.company.registered_capital_wan_cny,
+            )
+        )
+    if (update_time := timestamp(landing.update_time)) is not None:
+        message.update_time.CopyFrom(update_time)
+    return message

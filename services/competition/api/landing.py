@@ -21,26 +21,23 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
-import asyncpg
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import require_role
-from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
-from services.common.errors import DomainError, ViolationCollector, aborted, failed_precondition
-from services.common.idempotency import run_once
+from services.common.codec import enum_from_proto, enum_to_proto, resource_id
+from services.common.errors import DomainError, ViolationCollector
 from services.common.pagination import page_size
+from services.competition.api import codec
 from services.competition.api.base import ADMIN, VIEWER, ServicerBase, contest_child
+from services.competition.app import landing
+from services.competition.app.landing import not_in_pool
 from services.competition.domain.credit_code import validate_credit_code
 from services.competition.domain.landing import LandingStage, LandingStatus, landing_status
-from services.competition.domain.stages import check_landing_transition
-from services.competition.store import audit
 from services.competition.store import landing as landing_store
 
 LANDING_READERS: Final = (ADMIN, VIEWER)
 DISTRICT_TIMEZONE: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
-NOT_IN_LANDING_POOL: Final = "NOT_IN_LANDING_POOL"
-STAGE_MISMATCH: Final = "STAGE_MISMATCH"
 MAX_TEXT: Final = 2000
 MAX_NAME: Final = 200
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -127,27 +124,6 @@ def decode_move(request: pb.TransitionLandingRequest, violations: ViolationColle
     return landing_store.Move(target, agreement_date, company, drop_reason)
 
 
-def landing_to_proto(landing: landing_store.Landing) -> pb.Landing:
-    message = pb.Landing(
-        entry=f"contests/{landing.contest_id}/entries/{landing.entry_id}",
-        stage=enum_to_proto(pb.LandingStage, landing.stage, "LANDING_STAGE_"),
-        agreement_date=landing.agreement_date.isoformat() if landing.agreement_date else "",
-        drop_reason=landing.drop_reason,
-    )
-    if landing.company is not None:
-        message.company.CopyFrom(
-            pb.Company(
-                display_name=landing.company.display_name,
-                credit_code=landing.company.credit_code,
-                registration_date=landing.company.registration_date.isoformat(),
-                registered_capital_wan_cny=landing.company.registered_capital_wan_cny,
-            )
-        )
-    if (update_time := timestamp(landing.update_time)) is not None:
-        message.update_time.CopyFrom(update_time)
-    return message
-
-
 def status_to_proto(contest_id: str, status: LandingStatus) -> pb.LandingStatus:
     message = pb.LandingStatus(
         contest=f"contests/{contest_id}",
@@ -174,14 +150,6 @@ def status_to_proto(contest_id: str, status: LandingStatus) -> pb.LandingStatus:
     return message
 
 
-def not_in_pool(contest_id: str, entry_id: str) -> DomainError:
-    return failed_precondition(
-        NOT_IN_LANDING_POOL,
-        f"contests/{contest_id}/entries/{entry_id} is not in the contest's landing pool",
-        {"entry": f"contests/{contest_id}/entries/{entry_id}"},
-    )
-
-
 class LandingMethods(ServicerBase):
     def _entry(self, name: str, path: str = "entry") -> tuple[str, str]:
         violations = ViolationCollector()
@@ -196,7 +164,7 @@ class LandingMethods(ServicerBase):
         landing = await landing_store.get(self.pool, contest_id, entry_id)
         if landing.stage is None and not await landing_store.in_pool(self.pool, contest_id, entry_id):
             raise not_in_pool(contest_id, entry_id)
-        return landing_to_proto(landing)
+        return codec.landing_to_proto(landing)
 
     async def ListLandings(
         self, request: pb.ListLandingsRequest, context: aio.ServicerContext
@@ -211,7 +179,7 @@ class LandingMethods(ServicerBase):
         await landing_store.contest_targets(self.pool, contest_id)  # NOT_FOUND for an unknown contest
         page, last = await landing_store.list_page(self.pool, contest_id, stage, after, limit)
         return pb.ListLandingsResponse(
-            landings=[landing_to_proto(landing) for landing in page],
+            landings=[codec.landing_to_proto(landing) for landing in page],
             next_page_token=self.tokens.encode(last, request) if last else "",
         )
 
@@ -226,27 +194,8 @@ class LandingMethods(ServicerBase):
         assert move is not None
         note = request.note.strip()
 
-        async def transition(connection: asyncpg.Connection) -> pb.Landing:
-            await landing_store.ensure_entry(connection, contest_id, entry_id)
-            if not await landing_store.in_pool(connection, contest_id, entry_id):
-                raise not_in_pool(contest_id, entry_id)
-            current = await landing_store.get(connection, contest_id, entry_id, for_update=True)
-            if current.stage != expected:
-                raise stage_mismatch(current.stage, expected)
-            check_landing_transition(current.stage, move.target, move.drop_reason, "drop_reason")
-            moved = await landing_store.apply(connection, current, move, caller.subject, note)
-            if moved is None:  # created by a concurrent call between our read and our insert
-                raced = await landing_store.get(connection, contest_id, entry_id)
-                raise stage_mismatch(raced.stage, expected)
-            await audit.append(connection, caller.subject, "landing.transition", audit_payload(current, moved, note))
-            return landing_to_proto(moved)
-
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Landing,
-            work=transition,
-        )
+        key = self.request_keys.key(request)
+        return await landing.transition(self.app, caller, contest_id, entry_id, expected, move, note, key)
 
     async def GetLandingStatus(
         self, request: pb.GetLandingStatusRequest, context: aio.ServicerContext
@@ -267,35 +216,3 @@ class LandingMethods(ServicerBase):
             self.settings.landing_unrecorded_probability,
         )
         return status_to_proto(contest_id, status)
-
-
-def stage_mismatch(current: LandingStage | None, expected: LandingStage | None) -> DomainError:
-    def name(stage: LandingStage | None) -> str:
-        return stage.value if stage else "UNSPECIFIED (no landing record)"
-
-    return aborted(
-        STAGE_MISMATCH,
-        f"the landing is at {name(current)}, not {name(expected)}; read it again",
-        {"current_stage": current.value if current else "UNSPECIFIED"},
-    )
-
-
-def audit_payload(before: landing_store.Landing, after: landing_store.Landing, note: str) -> dict[str, object]:
-    payload: dict[str, object] = {
-        "entry": f"contests/{after.contest_id}/entries/{after.entry_id}",
-        "from": before.stage.value if before.stage else None,
-        "to": after.stage.value if after.stage else None,
-        "note": note,
-    }
-    if after.stage is LandingStage.SIGNED and after.agreement_date:
-        payload["agreement_date"] = after.agreement_date.isoformat()
-    if after.stage is LandingStage.REGISTERED and after.company:
-        payload["company"] = {
-            "display_name": after.company.display_name,
-            "credit_code": after.company.credit_code,
-            "registration_date": after.company.registration_date.isoformat(),
-            "registered_capital_wan_cny": after.company.registered_capital_wan_cny,
-        }
-    if after.stage is LandingStage.DROPPED:
-        payload["drop_reason"] = after.drop_reason
-    return payload

@@ -17,29 +17,25 @@ from grpc import aio
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import require_role
 from services.common.errors import ViolationCollector, permission_denied
-from services.common.idempotency import run_once
 from services.common.pagination import page_size
 from services.common.server import Platform
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import contest_ref, round_ref
-from services.competition.domain import setup as rules
-from services.competition.domain.audit import verify_chain
+from services.competition.app import audit, results
 from services.competition.domain.diagnostics import agreement, judge_severity
 from services.competition.domain.models import Round, ScoreSheet
-from services.competition.domain.ranking import DEFAULT_SEED, leaderboard_digest
+from services.competition.domain.ranking import DEFAULT_SEED
 from services.competition.domain.results import (
     LeaderboardLine,
     compute_leaderboard,
     cut_rule,
-    freeze_row,
-    round_results,
     sheets_fingerprint,
     snapshot_rows,
 )
 from services.competition.domain.scoring import AggregationMethod, Sheet
-from services.competition.domain.stages import RoundState, check_round_transition, ensure_round_writable
-from services.competition.store import audit
+from services.competition.domain.stages import RoundState
+from services.competition.store import audit as audit_store
 from services.competition.store import contests as contest_store
 from services.competition.store import entries as entry_store
 from services.competition.store import results as result_store
@@ -65,6 +61,7 @@ LEADERBOARD_CACHE_SIZE = 32
 class ResultsMethods(ServicerBase):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
+        self._audit_public_key = audit.signing_key(self.settings).public_key()
         self._leaderboards: OrderedDict[tuple[str, str, int, str, str], list[LeaderboardLine]] = OrderedDict()
 
     def _compute(self, sheets: list[Sheet], current: Round, method: AggregationMethod) -> list[LeaderboardLine]:
@@ -153,58 +150,7 @@ class ResultsMethods(ServicerBase):
         violations = ViolationCollector()
         contest_id, round_id = round_ref(request.name, "name", violations)
         violations.raise_if_any()
-
-        async def finalize(connection: asyncpg.Connection) -> pb.Round:
-            current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
-            ensure_round_writable(current.state)
-            check_round_transition(current.state, RoundState.FINALIZED)
-            before = await round_store.previous(connection, current)
-            rules.ensure_previous_finalized(contest_id, before, "finalized")
-            entry_ids = await round_store.entry_ids(connection, current)
-            sheets = domain_sheets(await sheet_store.for_round(connection, contest_id, round_id), set(entry_ids))
-            lines = await asyncio.to_thread(
-                compute_leaderboard,
-                sheets,
-                current.domain_criteria(),
-                current.aggregation,
-                cut_rule(current.advancement, current.award_tiers),
-                self.settings.bootstrap_resamples,
-                DEFAULT_SEED,
-            )
-            results = round_results(lines, entry_ids, current.award_tiers)
-            titles = await entry_store.titles(connection, contest_id, entry_ids)
-            rows = [freeze_row(row) for row in snapshot_rows(lines, titles, results)]
-            digest = leaderboard_digest(rows)
-            await result_store.save(
-                connection,
-                contest_id,
-                round_id,
-                current.aggregation.value,
-                rows,
-                digest,
-                results,
-                self.settings.bootstrap_resamples,
-            )
-            finalized = await round_store.set_state(
-                connection, current, RoundState.FINALIZED, leaderboard_digest=digest
-            )
-            await audit.append(
-                connection,
-                caller.subject,
-                "round.finalized",
-                {
-                    "contest": contest_id,
-                    "round": round_id,
-                    "digest": digest,
-                    "advanced": sorted(r.entry_id for r in results if r.outcome.value == "ADVANCED"),
-                    "awards": [
-                        {"entry": r.entry_id, "tier": r.award_tier, "rank": r.rank} for r in results if r.award_tier
-                    ],
-                },
-            )
-            return codec.round_to_proto(finalized)
-
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=finalize)
+        return await results.finalize_round(self.app, caller, contest_id, round_id, self.request_keys.key(request))
 
     async def GetJudgeDiagnostics(
         self, request: pb.GetJudgeDiagnosticsRequest, context: aio.ServicerContext
@@ -252,7 +198,7 @@ class ResultsMethods(ServicerBase):
         require_role(ADMIN)
         limit = page_size(request.page_size)
         after = self.tokens.decode(request.page_token, request)
-        rows = await audit.list_page(self.pool, int(after[0]) if after else 0, limit + 1)
+        rows = await audit_store.list_page(self.pool, int(after[0]) if after else 0, limit + 1)
         page = rows[:limit]
         return pb.ListAuditEventsResponse(
             events=[codec.audit_to_proto(r) for r in page],
@@ -262,12 +208,25 @@ class ResultsMethods(ServicerBase):
     async def VerifyAuditLog(
         self, request: pb.VerifyAuditLogRequest, context: aio.ServicerContext
     ) -> pb.VerifyAuditLogResponse:
+        """Never INTERNAL for a damaged log: whatever was altered, removed, reordered or cannot be
+        decoded is reported as the first broken record."""
         require_role(ADMIN)
-        rows = await audit.read_all(self.pool)
-        verdict = await asyncio.to_thread(verify_chain, rows)
-        return pb.VerifyAuditLogResponse(
-            intact=verdict.ok,
-            events_checked=len(rows) if verdict.ok else verdict.rows_checked,
-            first_broken_sequence=verdict.first_broken_seq or 0,
-            reason=verdict.reason,
-        )
+        kept = None
+        if request.HasField("checkpoint"):
+            violations = ViolationCollector()
+            sequence, head_hash = request.checkpoint.sequence, request.checkpoint.head_hash
+            violations.check(sequence > 0, "checkpoint.sequence", "must be the positive sequence of a checkpoint")
+            violations.check(
+                len(head_hash) == 64 and all(c in "0123456789abcdef" for c in head_hash),
+                "checkpoint.head_hash",
+                "must be the 64 lower-case hex characters of the checkpoint's head hash",
+            )
+            violations.raise_if_any()
+            kept = (sequence, head_hash)
+        return await audit.verify(self.pool, self._audit_public_key, kept)
+
+    async def GetAuditCheckpoint(
+        self, request: pb.GetAuditCheckpointRequest, context: aio.ServicerContext
+    ) -> pb.AuditCheckpoint:
+        require_role(ADMIN)
+        return await audit.checkpoint(self.pool, audit.public_hex(self._audit_public_key))

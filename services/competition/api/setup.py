@@ -3,21 +3,16 @@ closing, entries (one by one or in all-or-nothing batches) and judges."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import asyncpg
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
-from services.common.auth import Caller, require_role
-from services.common.errors import ViolationCollector, failed_precondition
-from services.common.idempotency import run_once
+from services.common.auth import require_role
+from services.common.errors import ViolationCollector
 from services.common.pagination import page_size
 from services.common.text import check_text
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import (
-    check_etag,
     contest_ref,
     entry_ref,
     judge_ref,
@@ -25,23 +20,13 @@ from services.competition.api.names import (
     mask_paths,
     round_ref,
 )
+from services.competition.app import setup
 from services.competition.domain import setup as rules
-from services.competition.domain.judging import affiliation_conflicts
-from services.competition.domain.models import ContestFields, Entry, EntryFields, Judge, JudgeFields, RoundFields
-from services.competition.domain.stages import (
-    ASSIGNABLE_STATES,
-    RoundState,
-    check_round_transition,
-    ensure_criteria_editable,
-    ensure_round_writable,
-)
-from services.competition.store import assignments as assignment_store
-from services.competition.store import audit
+from services.competition.domain.models import EntryFields
 from services.competition.store import contests as contest_store
 from services.competition.store import entries as entry_store
 from services.competition.store import judges as judge_store
 from services.competition.store import rounds as round_store
-from services.competition.store import sheets as sheet_store
 
 CONTEST_UPDATABLE = frozenset(
     {"display_name", "year", "min_landed_entries", "min_landing_ratio", "landing_deadline", "landing_pool", "judges"}
@@ -82,49 +67,6 @@ def _contest_id(name: str, path: str = "name") -> str:
     return contest_id
 
 
-async def check_panel_exists(connection: asyncpg.Connection, judge_ids: tuple[str, ...], path: str) -> None:
-    """INVALID_ARGUMENT with a violation per judge of the panel that does not exist (one query)."""
-    if not judge_ids:
-        return
-    violations = ViolationCollector()
-    known = await judge_store.get_many(connection, judge_ids)
-    rules.check_panel_known(judge_ids, known.keys(), path, violations)
-    violations.raise_if_any()
-
-
-async def audit_withdrawn(
-    connection: asyncpg.Connection,
-    caller: Caller,
-    contest_id: str,
-    withdrawn: Sequence[assignment_store.Withdrawn],
-    cause: str,
-) -> None:
-    """Record withdrawn assignments (nothing when there are none)."""
-    if withdrawn:
-        await audit.append(
-            connection,
-            caller.subject,
-            "assignments.withdrawn",
-            {
-                "contest": contest_id,
-                "cause": cause,
-                "assignments": [
-                    {"round": w.round_id, "judge": w.judge_id, "entry": w.entry_id, "had_sheet": w.had_sheet}
-                    for w in withdrawn
-                ],
-            },
-        )
-
-
-async def withdraw_conflicted(
-    connection: asyncpg.Connection, caller: Caller, contest_id: str, pairs: list[tuple[str, str]], cause: str
-) -> int:
-    """Withdraw the open assignments of newly conflicted (judge, entry) pairs, audited."""
-    withdrawn = await assignment_store.withdraw(connection, contest_id, pairs)
-    await audit_withdrawn(connection, caller, contest_id, withdrawn, cause)
-    return len(withdrawn)
-
-
 class SetupMethods(ServicerBase):
     # --- contests ---------------------------------------------------------------------------
 
@@ -136,19 +78,10 @@ class SetupMethods(ServicerBase):
         rules.validate_contest(fields, violations)
         violations.raise_if_any()
         contest_id = request.contest_id or rules.generate_id("c")
-
-        async def create(connection: asyncpg.Connection) -> pb.Contest:
-            await check_panel_exists(connection, fields.judge_ids, "contest.judges")
-            contest = await contest_store.insert(connection, contest_id, fields)
-            await audit.append(
-                connection,
-                caller.subject,
-                "contest.created",
-                {"contest": contest_id, "year": fields.year, "judges": list(fields.judge_ids)},
-            )
-            return codec.contest_to_proto(contest)
-
-        return await run_once(self.pool, request=request, response_type=pb.Contest, work=create)
+        key = self.request_keys.key(request)
+        return await setup.create_contest(
+            self.app, caller, contest_id, fields, key, validate_only=request.validate_only
+        )
 
     async def GetContest(self, request: pb.GetContestRequest, context: aio.ServicerContext) -> pb.Contest:
         require_role(*READERS)
@@ -191,34 +124,9 @@ class SetupMethods(ServicerBase):
                 "min_landing_ratio": request.contest.min_landing_ratio,
             }
         )
-
-        async with self.pool.acquire() as connection, connection.transaction():
-            if "judges" in paths:
-                # First: a judge leaving the panel must not be assigned concurrently.
-                await assignment_store.lock_contest_assignments(connection, contest_id)
-            current = await contest_store.get(connection, contest_id, for_update=True)
-            check_etag(request.contest.etag, codec.etag(current.id, current.version), "contest")
-            base = ContestFields.model_validate(current.model_dump(include=set(ContestFields.model_fields)))
-            fields = [CONTEST_FIELD.get(p, p) for p in paths]
-            merged = base.model_copy(update={f: getattr(incoming, f) for f in fields})
-            rules.validate_contest(merged, violations)
-            violations.raise_if_any()
-            payload: dict[str, object] = {"contest": contest_id, "fields": sorted(paths)}
-            if "judges" in paths:
-                await check_panel_exists(connection, merged.judge_ids, "contest.judges")
-                payload["judges"] = list(merged.judge_ids)
-            updated = await contest_store.update(connection, contest_id, merged)
-            withdrawn: list[assignment_store.Withdrawn] = []
-            if "judges" in paths and merged.judge_ids:
-                # Judges no longer on the panel lose their assignments (and current sheets) in the
-                # rounds still being judged; an empty panel means every judge, so nobody left it.
-                await assignment_store.lock_open_rounds(connection, contest_id)
-                withdrawn = await assignment_store.withdraw_off_panel(
-                    connection, contest_id, merged.judge_ids, ASSIGNABLE_STATES
-                )
-            await audit_withdrawn(connection, caller, contest_id, withdrawn, "judges removed from the panel")
-            await audit.append(connection, caller.subject, "contest.updated", payload)
-        return codec.contest_to_proto(updated)
+        return await setup.update_contest(
+            self.app, caller, contest_id, request.contest.etag, paths, incoming, CONTEST_FIELD
+        )
 
     # --- rounds -----------------------------------------------------------------------------
 
@@ -228,31 +136,14 @@ class SetupMethods(ServicerBase):
         contest_id = contest_ref(request.parent, "parent", violations)
         rules.check_id(request.round_id, "round_id", violations)
         fields = codec.round_fields(request.round, violations)
-        # Sequence 0 means "after the last round", filled in below.
+        # Sequence 0 means "after the last round", filled in by the use case.
         rules.validate_round(fields.model_copy(update={"sequence": fields.sequence or 1}), violations)
         violations.raise_if_any()
         round_id = request.round_id or rules.generate_id("r")
-
-        async def create(connection: asyncpg.Connection) -> pb.Round:
-            # Locking the contest serialises round creation, so "next sequence" is never taken twice.
-            await contest_store.get(connection, contest_id, for_update=True)
-            sequence = fields.sequence or await round_store.next_sequence(connection, contest_id)
-            ordering = ViolationCollector()
-            started = await round_store.highest_started_sequence(connection, contest_id)
-            rules.check_sequence_after_started(sequence, started, ordering)
-            ordering.raise_if_any(rules.SEQUENCE_BEFORE_STARTED_ROUND)
-            created = await round_store.insert(
-                connection, contest_id, round_id, fields.model_copy(update={"sequence": sequence})
-            )
-            await audit.append(
-                connection,
-                caller.subject,
-                "round.created",
-                {"contest": contest_id, "round": round_id, "sequence": sequence, "kind": fields.kind.value},
-            )
-            return codec.round_to_proto(created)
-
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=create)
+        key = self.request_keys.key(request)
+        return await setup.create_round(
+            self.app, caller, contest_id, round_id, fields, key, validate_only=request.validate_only
+        )
 
     async def GetRound(self, request: pb.GetRoundRequest, context: aio.ServicerContext) -> pb.Round:
         require_role(*READERS)
@@ -280,43 +171,12 @@ class SetupMethods(ServicerBase):
         incoming = codec.round_fields(request.round, decoded)
         keep_masked(decoded, violations, "round", paths)
         violations.raise_if_any()
-
-        async with self.pool.acquire() as connection, connection.transaction():
-            current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
-            check_etag(request.round.etag, codec.etag(current.id, current.version), "round")
-            ensure_round_writable(current.state)
-            if "criteria" in paths:
-                ensure_criteria_editable(current.state)
-            base = RoundFields.model_validate(current.model_dump(include=set(RoundFields.model_fields)))
-            merged = base.model_copy(update={p: getattr(incoming, p) for p in paths})
-            rules.validate_round(merged, violations)
-            violations.raise_if_any()
-            updated = await round_store.update(connection, current, merged)
-            await audit.append(
-                connection,
-                caller.subject,
-                "round.updated",
-                {"contest": contest_id, "round": round_id, "fields": sorted(paths)},
-            )
-        return codec.round_to_proto(updated)
+        return await setup.update_round(self.app, caller, contest_id, round_id, request.round.etag, paths, incoming)
 
     async def OpenRound(self, request: pb.OpenRoundRequest, context: aio.ServicerContext) -> pb.Round:
         caller = require_role(ADMIN)
         contest_id, round_id = _parsed(request.name, "round")
-
-        async def open_round(connection: asyncpg.Connection) -> pb.Round:
-            # The contest FOR SHARE: CreateRound (FOR UPDATE) cannot slip a round in before this one
-            # between the check of the previous round and the commit.
-            await contest_store.get(connection, contest_id, for_share=True)
-            current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
-            ensure_round_writable(current.state)
-            check_round_transition(current.state, RoundState.OPEN)
-            rules.ensure_previous_finalized(contest_id, await round_store.previous(connection, current), "opened")
-            opened = await round_store.set_state(connection, current, RoundState.OPEN)
-            await audit.append(connection, caller.subject, "round.opened", {"contest": contest_id, "round": round_id})
-            return codec.round_to_proto(opened)
-
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=open_round)
+        return await setup.open_round(self.app, caller, contest_id, round_id, self.request_keys.key(request))
 
     async def CloseRound(self, request: pb.CloseRoundRequest, context: aio.ServicerContext) -> pb.Round:
         caller = require_role(ADMIN)
@@ -328,36 +188,8 @@ class SetupMethods(ServicerBase):
         violations.check(len(reason) <= rules.MAX_REASON, "reason", f"must be at most {rules.MAX_REASON} characters")
         violations.raise_if_any("REASON_REQUIRED" if request.force and not reason else "INVALID_ARGUMENT")
 
-        async def close(connection: asyncpg.Connection) -> pb.Round:
-            current = await round_store.get(connection, contest_id, round_id, lock="FOR UPDATE")
-            ensure_round_writable(current.state)
-            check_round_transition(current.state, RoundState.CLOSED)
-            rules.ensure_previous_finalized(contest_id, await round_store.previous(connection, current), "closed")
-            missing = await sheet_store.missing_count(connection, contest_id, round_id)
-            if missing and not request.force:
-                raise failed_precondition(
-                    "SHEETS_MISSING",
-                    f"{missing} score sheets are missing; close with force and a reason to close anyway",
-                    {"missing": str(missing)},
-                )
-            closed = await round_store.set_state(
-                connection, current, RoundState.CLOSED, force_close_reason=reason if request.force else None
-            )
-            await audit.append(
-                connection,
-                caller.subject,
-                "round.closed",
-                {
-                    "contest": contest_id,
-                    "round": round_id,
-                    "forced": request.force,
-                    "reason": reason,
-                    "missing_sheets": missing,
-                },
-            )
-            return codec.round_to_proto(closed)
-
-        return await run_once(self.pool, request=request, response_type=pb.Round, work=close)
+        key = self.request_keys.key(request)
+        return await setup.close_round(self.app, caller, contest_id, round_id, request.force, reason, key)
 
     # --- entries ----------------------------------------------------------------------------
 
@@ -370,16 +202,10 @@ class SetupMethods(ServicerBase):
         rules.validate_entry(fields, violations)
         violations.raise_if_any()
         entry_id = request.entry_id or rules.generate_id("e")
-
-        async def create(connection: asyncpg.Connection) -> pb.Entry:
-            await contest_store.get(connection, contest_id)
-            [entry] = await entry_store.insert_many(connection, contest_id, [(entry_id, fields)])
-            await audit.append(
-                connection, caller.subject, "entries.created", {"contest": contest_id, "entries": [entry_id]}
-            )
-            return codec.entry_to_proto(entry)
-
-        return await run_once(self.pool, request=request, response_type=pb.Entry, work=create)
+        key = self.request_keys.key(request)
+        return await setup.create_entry(
+            self.app, caller, contest_id, entry_id, fields, key, validate_only=request.validate_only
+        )
 
     async def BatchCreateEntries(
         self, request: pb.BatchCreateEntriesRequest, context: aio.ServicerContext
@@ -395,6 +221,7 @@ class SetupMethods(ServicerBase):
             violations.check(
                 row.parent in ("", request.parent), f"{path}.parent", "must be empty or the batch's parent"
             )
+            violations.check(not row.validate_only, f"{path}.validate_only", "is set on the batch, not per entry")
             rules.check_id(row.entry_id, f"{path}.entry_id", violations)
             if row.entry_id in first_row:
                 violations.add(f"{path}.entry_id", f"duplicates requests[{first_row[row.entry_id]}].entry_id")
@@ -405,22 +232,9 @@ class SetupMethods(ServicerBase):
             items.append((row.entry_id or rules.generate_id("e"), fields))
         violations.raise_if_any()
 
-        async def create(connection: asyncpg.Connection) -> pb.BatchCreateEntriesResponse:
-            await contest_store.get(connection, contest_id)
-            created = await entry_store.insert_many(connection, contest_id, items)
-            await audit.append(
-                connection,
-                caller.subject,
-                "entries.created",
-                {"contest": contest_id, "entries": [entry_id for entry_id, _ in items]},
-            )
-            return pb.BatchCreateEntriesResponse(entries=[codec.entry_to_proto(e) for e in created])
-
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.BatchCreateEntriesResponse,
-            work=create,
+        key = self.request_keys.key(request)
+        return await setup.batch_create_entries(
+            self.app, caller, contest_id, items, key, validate_only=request.validate_only
         )
 
     async def GetEntry(self, request: pb.GetEntryRequest, context: aio.ServicerContext) -> pb.Entry:
@@ -479,33 +293,9 @@ class SetupMethods(ServicerBase):
             else:
                 columns.add(path.removeprefix("team."))
 
-        async with self.pool.acquire() as connection, connection.transaction():
-            if "organisations" in columns:
-                # First: new organisations may conflict with assignments being created concurrently.
-                await assignment_store.lock_contest_assignments(connection, contest_id)
-            current = await entry_store.get(connection, contest_id, entry_id, for_update=True)
-            check_etag(request.entry.etag, codec.etag(current.id, current.version), "entry")
-            base = EntryFields.model_validate(current.model_dump(include=set(EntryFields.model_fields)))
-            merged = base.model_copy(update={c: getattr(incoming, c) for c in columns})
-            rules.validate_entry(merged, violations)
-            violations.raise_if_any()
-            updated = await entry_store.update(connection, current, merged)
-            if "organisations" in columns:
-                await self._withdraw_for_entry(connection, caller, updated)
-            await audit.append(
-                connection,
-                caller.subject,
-                "entry.updated",
-                {"contest": contest_id, "entry": entry_id, "fields": sorted(paths)},
-            )
-        return codec.entry_to_proto(updated)
-
-    async def _withdraw_for_entry(self, connection: asyncpg.Connection, caller: Caller, entry: Entry) -> None:
-        judges = await judge_store.all_judges(connection)
-        pairs = sorted(affiliation_conflicts(judges, [entry]))
-        if pairs:
-            await assignment_store.lock_open_rounds(connection, entry.contest_id)
-            await withdraw_conflicted(connection, caller, entry.contest_id, pairs, "entry organisations changed")
+        return await setup.update_entry(
+            self.app, caller, contest_id, entry_id, request.entry.etag, paths, columns, incoming
+        )
 
     # --- judges -----------------------------------------------------------------------------
 
@@ -517,13 +307,8 @@ class SetupMethods(ServicerBase):
         rules.validate_judge(fields, violations)
         violations.raise_if_any()
         judge_id = request.judge_id or rules.generate_id("j")
-
-        async def create(connection: asyncpg.Connection) -> pb.Judge:
-            judge = await judge_store.insert(connection, judge_id, fields)
-            await audit.append(connection, caller.subject, "judge.created", {"judge": judge_id})
-            return codec.judge_to_proto(judge)
-
-        return await run_once(self.pool, request=request, response_type=pb.Judge, work=create)
+        key = self.request_keys.key(request)
+        return await setup.create_judge(self.app, caller, judge_id, fields, key, validate_only=request.validate_only)
 
     async def GetJudge(self, request: pb.GetJudgeRequest, context: aio.ServicerContext) -> pb.Judge:
         require_role(*READERS)
@@ -557,45 +342,4 @@ class SetupMethods(ServicerBase):
         keep_masked(decoded, violations, "judge", paths)
         violations.raise_if_any()
 
-        async with self.pool.acquire() as connection, connection.transaction():
-            if "affiliations" in paths:
-                # First: new affiliations may conflict with assignments being created in any contest.
-                await assignment_store.lock_all_contest_assignments(connection)
-            current = await judge_store.get(connection, judge_id, for_update=True)
-            check_etag(request.judge.etag, codec.etag(current.id, current.version), "judge")
-            base = JudgeFields.model_validate(current.model_dump(include=set(JudgeFields.model_fields)))
-            merged = base.model_copy(update={p: getattr(incoming, p) for p in paths})
-            rules.validate_judge(merged, violations)
-            violations.raise_if_any()
-            updated = await judge_store.update(connection, judge_id, merged)
-            if "affiliations" in paths:
-                await self._withdraw_for_judge(connection, caller, updated)
-            await audit.append(
-                connection, caller.subject, "judge.updated", {"judge": judge_id, "fields": sorted(paths)}
-            )
-        return codec.judge_to_proto(updated)
-
-    async def _withdraw_for_judge(self, connection: asyncpg.Connection, caller: Caller, judge: Judge) -> None:
-        """A new affiliation may conflict with entries the judge is already assigned to. Every round
-        lock and every withdrawal (assignment row locks) come before the first audit append (which
-        takes the audit lock), the order every writer follows, so two never wait on each other in a
-        cycle."""
-        by_contest: dict[str, list[str]] = {}
-        for contest_id, entry_id in await assignment_store.open_entries_of_judge(connection, judge.id):
-            by_contest.setdefault(contest_id, []).append(entry_id)
-        conflicted: dict[str, list[tuple[str, str]]] = {}
-        for contest_id, entry_ids in sorted(by_contest.items()):
-            entries = await entry_store.get_many(connection, contest_id, entry_ids)
-            pairs = sorted(affiliation_conflicts([judge], entries.values()))
-            if pairs:
-                await assignment_store.lock_open_rounds(connection, contest_id)
-                conflicted[contest_id] = pairs
-        # Every withdrawal (which locks assignment rows) before the first audit append (which takes
-        # the audit lock): a sheet submitted meanwhile holds its assignment row and then waits for the
-        # audit lock, so locking another contest's rows while holding the audit lock would deadlock.
-        withdrawn = {
-            contest_id: await assignment_store.withdraw(connection, contest_id, pairs)
-            for contest_id, pairs in conflicted.items()
-        }
-        for contest_id, rows in withdrawn.items():
-            await audit_withdrawn(connection, caller, contest_id, rows, "judge affiliations changed")
+        return await setup.update_judge(self.app, caller, judge_id, request.judge.etag, paths, incoming)

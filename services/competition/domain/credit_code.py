@@ -6,35 +6,29 @@ caught at the door: the 18th character is a mod-31 check over the first 17.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Final
 
+from services.common.credit_code import (
+    CHARACTER_VALUE,
+    CREDIT_CODE_CHARSET,
+    CREDIT_CODE_LENGTH,
+    CREDIT_CODE_WEIGHTS,
+    check_character,
+    normalise_credit_code,
+)
 from services.common.errors import invalid_field
 
-CREDIT_CODE_LENGTH: Final = 18
-# I, O, Z, S and V are left out by the standard because they read like 1, 0, 2, 5 and U.
-CREDIT_CODE_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+__all__ = [
+    "CREDIT_CODE_CHARSET",
+    "CREDIT_CODE_LENGTH",
+    "CREDIT_CODE_WEIGHTS",
+    "INVALID_CREDIT_CODE",
+    "check_character",
+    "normalise_credit_code",
+    "validate_credit_code",
+]
+
 INVALID_CREDIT_CODE: Final = "INVALID_CREDIT_CODE"
-
-_VALUE: Final = {char: value for value, char in enumerate(CREDIT_CODE_CHARSET)}
-_MODULUS: Final = len(CREDIT_CODE_CHARSET)
-
-
-def normalise_credit_code(code: str) -> str:
-    # NFKC folds the full-width characters a Chinese input method produces (９１３５…) to ASCII.
-    return unicodedata.normalize("NFKC", code).strip().upper()
-
-
-def check_character(first17: str) -> str:
-    """The check character for the first 17 characters (already normalised)."""
-    if len(first17) != CREDIT_CODE_LENGTH - 1:
-        raise ValueError(f"expected {CREDIT_CODE_LENGTH - 1} characters, got {len(first17)}")
-    try:
-        total = sum(_VALUE[char] * weight for char, weight in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
-    except KeyError as exc:
-        raise ValueError(f"character {exc.args[0]!r} is not in the credit code charset") from None
-    return CREDIT_CODE_CHARSET[(_MODULUS - total % _MODULUS) % _MODULUS]
 
 
 def validate_credit_code(code: str, field_path: str = "landing.credit_code") -> str:
@@ -52,7 +46,9 @@ def validate_credit_code(code: str, field_path: str = "landing.credit_code") -> 
             f"a unified social credit code has {CREDIT_CODE_LENGTH} characters, got {len(normalised)}",
             INVALID_CREDIT_CODE,
         )
-    bad = [f"{char!r} at position {position}" for position, char in enumerate(normalised, 1) if char not in _VALUE]
+    bad = [
+        f"{char!r} at position {position}" for position, char in enumerate(normalised, 1) if char not in CHARACTER_VALUE
+    ]
     if bad:
         raise invalid_field(
             field_path,

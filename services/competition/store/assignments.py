@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
 
 import asyncpg
 
 from services.common.errors import already_exists
-from services.common.sql import Where
+from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Assignment, Conflict, ConflictSource
 from services.competition.domain.stages import RoundState
 
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 Pair = tuple[str, str]
 """(judge_id, entry_id), as in domain.assignment."""
 
@@ -53,7 +51,7 @@ async def declared(
 
 
 async def insert_declared(
-    connection: asyncpg.Connection,
+    connection: Connection,
     contest_id: str,
     entry_id: str,
     judge_id: str,
@@ -96,7 +94,7 @@ WITHDRAW_SELECT = (
 )
 
 
-async def withdraw(connection: asyncpg.Connection, contest_id: str, pairs: Sequence[Pair]) -> list[Withdrawn]:
+async def withdraw(connection: Connection, contest_id: str, pairs: Sequence[Pair]) -> list[Withdrawn]:
     """Delete the assignments of ``pairs`` in every round of the contest that is not FINALIZED, with
     their current sheets (the versions stay as history). The assignment rows are locked first, so a
     sheet being submitted for one of them commits before and is deleted here, never left dangling."""
@@ -117,7 +115,7 @@ async def withdraw(connection: asyncpg.Connection, contest_id: str, pairs: Seque
 
 
 async def withdraw_off_panel(
-    connection: asyncpg.Connection, contest_id: str, panel: Sequence[str], states: Collection[RoundState]
+    connection: Connection, contest_id: str, panel: Sequence[str], states: Collection[RoundState]
 ) -> list[Withdrawn]:
     """Like ``withdraw``, for every assignment of a judge not in ``panel`` (non-empty) in the
     contest's rounds whose state is one of ``states``."""
@@ -132,9 +130,7 @@ async def withdraw_off_panel(
     return await _delete_withdrawn(connection, contest_id, rows)
 
 
-async def _delete_withdrawn(
-    connection: asyncpg.Connection, contest_id: str, rows: Sequence[asyncpg.Record]
-) -> list[Withdrawn]:
+async def _delete_withdrawn(connection: Connection, contest_id: str, rows: Sequence[asyncpg.Record]) -> list[Withdrawn]:
     """Delete the locked assignment ``rows`` (round_id, judge_id, entry_id) and their current sheets."""
     if not rows:
         return []
@@ -174,7 +170,7 @@ async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[
     return [to_assignment(r) for r in rows]
 
 
-async def insert_many(connection: asyncpg.Connection, contest_id: str, round_id: str, pairs: Sequence[Pair]) -> None:
+async def insert_many(connection: Connection, contest_id: str, round_id: str, pairs: Sequence[Pair]) -> None:
     await connection.execute(
         "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id)"
         " SELECT $1, $2, p.judge_id, p.entry_id FROM unnest($3::text[], $4::text[]) AS p(judge_id, entry_id)",
@@ -186,7 +182,7 @@ async def insert_many(connection: asyncpg.Connection, contest_id: str, round_id:
 
 
 async def insert_one(
-    connection: asyncpg.Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str
+    connection: Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str
 ) -> Assignment:
     inserted = await connection.fetchval(
         "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id) VALUES ($1, $2, $3, $4)"
@@ -205,14 +201,9 @@ async def insert_one(
     return found
 
 
-async def get(
-    executor: Executor, contest_id: str, round_id: str, judge_id: str, entry_id: str, *, lock: str = ""
-) -> Assignment | None:
-    """``lock`` "FOR KEY SHARE" keeps the assignment from being withdrawn while a sheet is written."""
-    of = " OF a" if lock else ""
+async def get(executor: Executor, contest_id: str, round_id: str, judge_id: str, entry_id: str) -> Assignment | None:
     row = await executor.fetchrow(
-        f"{ASSIGNMENT_SELECT} WHERE a.contest_id = $1 AND a.round_id = $2 AND a.judge_id = $3 AND a.entry_id = $4"
-        f" {lock}{of}",
+        f"{ASSIGNMENT_SELECT} WHERE a.contest_id = $1 AND a.round_id = $2 AND a.judge_id = $3 AND a.entry_id = $4",
         contest_id,
         round_id,
         judge_id,
@@ -221,9 +212,7 @@ async def get(
     return to_assignment(row) if row else None
 
 
-async def delete_one(
-    connection: asyncpg.Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str
-) -> bool:
+async def delete_one(connection: Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str) -> bool:
     """Delete one assignment and its current sheet (versions stay); False when there was none."""
     locked = await connection.fetchval(
         "SELECT true FROM assignments WHERE contest_id = $1 AND round_id = $2 AND judge_id = $3 AND entry_id = $4"
@@ -243,7 +232,7 @@ async def delete_one(
 
 
 async def list_page(
-    pool: asyncpg.Pool,
+    pool: Executor,
     contest_id: str,
     round_id: str,
     judge_id: str | None,
@@ -283,7 +272,7 @@ async def open_entries_of_judge(executor: Executor, judge_id: str) -> list[tuple
 GLOBAL_ASSIGN_LOCK = "competition.assign"
 
 
-async def lock_contest_assignments(connection: asyncpg.Connection, contest_id: str) -> None:
+async def lock_contest_assignments(connection: Connection, contest_id: str) -> None:
     """Serialise, within the contest, the writers that create assignments or introduce conflicts of
     interest (assignment creators, conflict declarations, entry organisation and panel changes), so
     a check for conflicts never races a new conflict. Taken first in the transaction: the global key
@@ -293,13 +282,13 @@ async def lock_contest_assignments(connection: asyncpg.Connection, contest_id: s
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", GLOBAL_ASSIGN_LOCK, contest_id)
 
 
-async def lock_all_contest_assignments(connection: asyncpg.Connection) -> None:
+async def lock_all_contest_assignments(connection: Connection) -> None:
     """``lock_contest_assignments`` for every contest at once, for a writer whose conflicts span
     contests (a judge's affiliations). Taken first in the transaction."""
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", GLOBAL_ASSIGN_LOCK)
 
 
-async def lock_open_rounds(connection: asyncpg.Connection, contest_id: str) -> None:
+async def lock_open_rounds(connection: Connection, contest_id: str) -> None:
     """Hold the contest's unfinalized rounds against state changes while assignments are withdrawn."""
     await connection.execute(
         "SELECT 1 FROM rounds WHERE contest_id = $1 AND state <> 'FINALIZED' ORDER BY id FOR SHARE", contest_id

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
-
 import asyncpg
 
 from services.common.errors import already_exists, not_found
-from services.common.sql import Where
+from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Contest, ContestFields
 
 COLUMNS = (
     "id, display_name, year, min_landed_entries, min_landing_ratio, landing_deadline, landing_pool,"
     " judge_ids, version, create_time, update_time"
 )
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def to_contest(row: asyncpg.Record) -> Contest:
@@ -34,7 +30,7 @@ def _values(fields: ContestFields) -> list[object]:
     ]
 
 
-async def insert(connection: asyncpg.Connection, contest_id: str, fields: ContestFields) -> Contest:
+async def insert(connection: Connection, contest_id: str, fields: ContestFields) -> Contest:
     row = await connection.fetchrow(
         "INSERT INTO contests (id, display_name, year, min_landed_entries, min_landing_ratio, landing_deadline,"
         f" landing_pool, judge_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
@@ -45,18 +41,38 @@ async def insert(connection: asyncpg.Connection, contest_id: str, fields: Contes
         raise already_exists(
             "CONTEST_EXISTS", f"contests/{contest_id} already exists", {"resource": f"contests/{contest_id}"}
         )
+    assert row is not None, "the row was read under a lock"
     return to_contest(row)
 
 
-async def get(executor: Executor, contest_id: str, *, for_update: bool = False, for_share: bool = False) -> Contest:
-    lock = " FOR UPDATE" if for_update else " FOR SHARE" if for_share else ""
+async def get(executor: Executor, contest_id: str) -> Contest:
+    return await _get(executor, contest_id, "")
+
+
+async def lock_for_change(connection: Connection, contest_id: str) -> Contest:
+    """The contest, locked for an edit or for adding a round (FOR UPDATE: serialises round creation,
+    so a "next sequence" is never taken twice)."""
+    return await _get(connection, contest_id, " FOR UPDATE")
+
+
+async def hold(connection: Connection, contest_id: str) -> Contest:
+    """The contest, kept from changing (FOR SHARE) while a round of it opens."""
+    return await _get(connection, contest_id, " FOR SHARE")
+
+
+async def _get(executor: Executor, contest_id: str, lock: str) -> Contest:
     row = await executor.fetchrow(f"SELECT {COLUMNS} FROM contests WHERE id = $1{lock}", contest_id)
     if row is None:
         raise not_found("contest", f"contests/{contest_id}")
     return to_contest(row)
 
 
-async def update(connection: asyncpg.Connection, contest_id: str, fields: ContestFields) -> Contest:
+async def exists(executor: Executor, contest_id: str) -> bool:
+    found: bool = await executor.fetchval("SELECT EXISTS (SELECT 1 FROM contests WHERE id = $1)", contest_id)
+    return found
+
+
+async def update(connection: Connection, contest_id: str, fields: ContestFields) -> Contest:
     row = await connection.fetchrow(
         "UPDATE contests SET display_name = $2, year = $3, min_landed_entries = $4, min_landing_ratio = $5,"
         " landing_deadline = $6, landing_pool = $7, judge_ids = $8, version = version + 1,"
@@ -65,11 +81,12 @@ async def update(connection: asyncpg.Connection, contest_id: str, fields: Contes
         contest_id,
         *_values(fields),
     )
+    assert row is not None, "the row was read under a lock"
     return to_contest(row)
 
 
 async def list_page(
-    pool: asyncpg.Pool, year: int | None, after: str | None, limit: int
+    pool: Executor, year: int | None, after: str | None, limit: int
 ) -> tuple[list[Contest], str | None]:
     where = Where()
     if year is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 
 from services.common.errors import already_exists, not_found
-from services.common.sql import Where
+from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Entry, EntryFields, TeamMember
 
 COLUMNS = (
@@ -24,8 +24,6 @@ LAST_RESULT = (
     " WHERE rr.contest_id = e.contest_id AND rr.entry_id = e.id ORDER BY ro.sequence DESC LIMIT 1) last ON true"
 )
 SELECT = f"SELECT {', '.join('e.' + c.strip() for c in COLUMNS.split(','))}, last.* FROM entries e{LAST_RESULT}"
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def to_entry(row: asyncpg.Record) -> Entry:
@@ -55,15 +53,18 @@ async def existing_ids(executor: Executor, contest_id: str, entry_ids: Sequence[
     return {r["id"] for r in rows}
 
 
-async def insert_many(
-    connection: asyncpg.Connection, contest_id: str, items: Sequence[tuple[str, EntryFields]]
-) -> list[Entry]:
-    """Insert every entry or none: any id already taken raises ALREADY_EXISTS naming them all."""
-    ids = [entry_id for entry_id, _ in items]
-    taken = await existing_ids(connection, contest_id, ids)
+async def ensure_free(executor: Executor, contest_id: str, entry_ids: Sequence[str]) -> None:
+    """ALREADY_EXISTS naming every id of ``entry_ids`` already taken in the contest."""
+    taken = await existing_ids(executor, contest_id, entry_ids)
     if taken:
         names = ",".join(f"contests/{contest_id}/entries/{i}" for i in sorted(taken))
         raise already_exists("ENTRY_EXISTS", f"entries already exist: {names}", {"resource": names})
+
+
+async def insert_many(connection: Connection, contest_id: str, items: Sequence[tuple[str, EntryFields]]) -> list[Entry]:
+    """Insert every entry or none: any id already taken raises ALREADY_EXISTS naming them all."""
+    ids = [entry_id for entry_id, _ in items]
+    await ensure_free(connection, contest_id, ids)
     try:
         await connection.executemany(
             "INSERT INTO entries (contest_id, id, title, leader, members, organisations, domain, origin_country,"
@@ -78,15 +79,20 @@ async def insert_many(
     return [by_id[entry_id] for entry_id in ids]
 
 
-async def get(executor: Executor, contest_id: str, entry_id: str, *, for_update: bool = False) -> Entry:
-    if for_update:
-        await executor.execute(
-            "SELECT 1 FROM entries WHERE contest_id = $1 AND id = $2 FOR UPDATE", contest_id, entry_id
-        )
+async def get(executor: Executor, contest_id: str, entry_id: str) -> Entry:
     row = await executor.fetchrow(f"{SELECT} WHERE e.contest_id = $1 AND e.id = $2", contest_id, entry_id)
     if row is None:
         raise not_found("entry", f"contests/{contest_id}/entries/{entry_id}")
     return to_entry(row)
+
+
+async def lock_for_edit(connection: Connection, contest_id: str, entry_id: str) -> Entry:
+    """The entry, locked against concurrent edits (FOR NO KEY UPDATE: foreign-key checks of
+    assignments and results being written meanwhile do not wait)."""
+    await connection.execute(
+        "SELECT 1 FROM entries WHERE contest_id = $1 AND id = $2 FOR NO KEY UPDATE", contest_id, entry_id
+    )
+    return await get(connection, contest_id, entry_id)
 
 
 async def get_many(executor: Executor, contest_id: str, entry_ids: Sequence[str]) -> dict[str, Entry]:
@@ -108,7 +114,7 @@ async def titles(executor: Executor, contest_id: str, entry_ids: Sequence[str]) 
     return {r["id"]: r["title"] for r in rows}
 
 
-async def update(connection: asyncpg.Connection, current: Entry, fields: EntryFields) -> Entry:
+async def update(connection: Connection, current: Entry, fields: EntryFields) -> Entry:
     await connection.execute(
         "UPDATE entries SET title = $3, leader = $4, members = $5, organisations = $6, domain = $7,"
         " origin_country = $8, summary = $9, version = version + 1, update_time = clock_timestamp()"
@@ -130,7 +136,7 @@ class EntryFilter:
 
 
 async def list_page(
-    pool: asyncpg.Pool, contest_id: str, where_filter: EntryFilter, after: list[Any] | None, limit: int
+    pool: Executor, contest_id: str, where_filter: EntryFilter, after: list[Any] | None, limit: int
 ) -> tuple[list[Entry], list[Any] | None]:
     where = Where()
     where.add("e.contest_id = {}", contest_id)

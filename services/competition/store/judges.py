@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 
 from services.common.errors import already_exists, not_found
-from services.common.sql import Where
+from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Domain, Judge, JudgeFields
 
 COLUMNS = "id, display_name, domains, affiliations, version, create_time"
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def to_judge(row: asyncpg.Record) -> Judge:
@@ -27,7 +25,7 @@ def _values(fields: JudgeFields) -> list[Any]:
     return [fields.display_name, [d.value for d in fields.domains], list(fields.affiliations)]
 
 
-async def insert(connection: asyncpg.Connection, judge_id: str, fields: JudgeFields) -> Judge:
+async def insert(connection: Connection, judge_id: str, fields: JudgeFields) -> Judge:
     row = await connection.fetchrow(
         "INSERT INTO judges (id, display_name, domains, affiliations) VALUES ($1, $2, $3, $4)"
         f" ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
@@ -39,12 +37,26 @@ async def insert(connection: asyncpg.Connection, judge_id: str, fields: JudgeFie
     return to_judge(row)
 
 
-async def get(executor: Executor, judge_id: str, *, for_update: bool = False) -> Judge:
-    lock = " FOR UPDATE" if for_update else ""
+async def get(executor: Executor, judge_id: str) -> Judge:
+    return await _get(executor, judge_id, "")
+
+
+async def lock_for_edit(connection: Connection, judge_id: str) -> Judge:
+    """The judge, locked against concurrent edits (FOR NO KEY UPDATE: foreign-key checks of
+    assignments and conflicts being written meanwhile do not wait)."""
+    return await _get(connection, judge_id, " FOR NO KEY UPDATE")
+
+
+async def _get(executor: Executor, judge_id: str, lock: str) -> Judge:
     row = await executor.fetchrow(f"SELECT {COLUMNS} FROM judges WHERE id = $1{lock}", judge_id)
     if row is None:
         raise not_found("judge", f"judges/{judge_id}")
     return to_judge(row)
+
+
+async def exists(executor: Executor, judge_id: str) -> bool:
+    found: bool = await executor.fetchval("SELECT EXISTS (SELECT 1 FROM judges WHERE id = $1)", judge_id)
+    return found
 
 
 async def all_judges(executor: Executor) -> list[Judge]:
@@ -64,18 +76,19 @@ async def get_many(executor: Executor, judge_ids: Sequence[str]) -> dict[str, Ju
     return {r["id"]: to_judge(r) for r in rows}
 
 
-async def update(connection: asyncpg.Connection, judge_id: str, fields: JudgeFields) -> Judge:
+async def update(connection: Connection, judge_id: str, fields: JudgeFields) -> Judge:
     row = await connection.fetchrow(
         "UPDATE judges SET display_name = $2, domains = $3, affiliations = $4, version = version + 1,"
         f" update_time = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}",
         judge_id,
         *_values(fields),
     )
+    assert row is not None, "the row was read under a lock"
     return to_judge(row)
 
 
 async def list_page(
-    pool: asyncpg.Pool, domain: str | None, after: str | None, limit: int
+    pool: Executor, domain: str | None, after: str | None, limit: int
 ) -> tuple[list[Judge], str | None]:
     where = Where()
     if domain is not None:

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import not_found
+from services.common.sql import Connection, Executor
 from services.competition.domain.landing import LandingStage, LandingTargets
 
 
@@ -112,7 +113,7 @@ def to_landing(row: asyncpg.Record | dict[str, Any], contest_id: str, entry_id: 
     )
 
 
-async def contest_targets(connection: asyncpg.Connection | asyncpg.Pool, contest_id: str) -> LandingTargets:
+async def contest_targets(connection: Executor, contest_id: str) -> LandingTargets:
     row = await connection.fetchrow(
         "SELECT min_landed_entries, min_landing_ratio, landing_deadline FROM contests WHERE id = $1", contest_id
     )
@@ -123,7 +124,7 @@ async def contest_targets(connection: asyncpg.Connection | asyncpg.Pool, contest
     )
 
 
-async def ensure_entry(connection: asyncpg.Connection | asyncpg.Pool, contest_id: str, entry_id: str) -> None:
+async def ensure_entry(connection: Executor, contest_id: str, entry_id: str) -> None:
     """NOT_FOUND for an unknown contest, then for an unknown entry of a known contest."""
     row = await connection.fetchrow(
         "SELECT EXISTS (SELECT 1 FROM contests WHERE id = $1) AS contest,"
@@ -138,7 +139,7 @@ async def ensure_entry(connection: asyncpg.Connection | asyncpg.Pool, contest_id
         raise not_found("entry", f"contests/{contest_id}/entries/{entry_id}")
 
 
-async def in_pool(connection: asyncpg.Connection | asyncpg.Pool, contest_id: str, entry_id: str) -> bool:
+async def in_pool(connection: Executor, contest_id: str, entry_id: str) -> bool:
     found: bool = await connection.fetchval(
         f"SELECT EXISTS (SELECT 1 FROM ({pool_query('c.id = $1')}) pool WHERE pool.entry_id = $2)",
         contest_id,
@@ -147,10 +148,17 @@ async def in_pool(connection: asyncpg.Connection | asyncpg.Pool, contest_id: str
     return found
 
 
-async def get(
-    connection: asyncpg.Connection | asyncpg.Pool, contest_id: str, entry_id: str, *, for_update: bool = False
-) -> Landing:
-    lock = " FOR UPDATE" if for_update else ""
+async def get(executor: Executor, contest_id: str, entry_id: str) -> Landing:
+    return await _get(executor, contest_id, entry_id, "")
+
+
+async def lock_for_transition(connection: Connection, contest_id: str, entry_id: str) -> Landing:
+    """The entry's landing record locked against a concurrent move (no record: nothing to lock; a
+    concurrent creation is caught by the insert, see ``apply``)."""
+    return await _get(connection, contest_id, entry_id, " FOR UPDATE")
+
+
+async def _get(connection: Executor, contest_id: str, entry_id: str, lock: str) -> Landing:
     row = await connection.fetchrow(
         f"SELECT {COLUMNS} FROM landings WHERE contest_id = $1 AND entry_id = $2{lock}", contest_id, entry_id
     )
@@ -160,7 +168,7 @@ async def get(
 
 
 async def _record_event(
-    connection: asyncpg.Connection,
+    connection: Connection,
     landing: Landing,
     from_stage: LandingStage | None,
     to_stage: LandingStage,
@@ -191,7 +199,7 @@ def _details(move: Move) -> tuple[Any, ...]:
     )
 
 
-async def apply(connection: asyncpg.Connection, current: Landing, move: Move, actor: str, note: str) -> Landing | None:
+async def apply(connection: Connection, current: Landing, move: Move, actor: str, note: str) -> Landing | None:
     """Create or move the (locked) record and write its history, in the caller's transaction.
 
     Returns None when the record was created concurrently by someone else (the caller expected no
@@ -253,9 +261,7 @@ async def list_page(
     return page, last
 
 
-async def pool_counts(
-    connection: asyncpg.Connection | asyncpg.Pool, contest_id: str
-) -> tuple[int, dict[LandingStage, int]]:
+async def pool_counts(connection: Executor, contest_id: str) -> tuple[int, dict[LandingStage, int]]:
     """(pool size, landing records of pool entries by stage); records of entries that left the pool
     are not counted."""
     rows = await connection.fetch(

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
 
-import asyncpg
-
+from services.common.sql import Connection, Executor
 from services.competition.domain.models import Award
 from services.competition.domain.results import FrozenScalar, RoundResult
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 @dataclass(frozen=True)
@@ -23,7 +19,7 @@ class Snapshot:
 
 
 async def save(
-    connection: asyncpg.Connection,
+    connection: Connection,
     contest_id: str,
     round_id: str,
     method: str,

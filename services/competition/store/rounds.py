@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 
 from services.common.errors import already_exists, not_found
+from services.common.sql import Connection, Executor
 from services.competition.domain.models import Advancement, Round, RoundFields
 from services.competition.domain.stages import RoundState
 
@@ -14,8 +15,6 @@ COLUMNS = (
     "contest_id, id, display_name, kind, sequence, state, criteria, judges_per_entry, aggregation, advancement,"
     " award_tiers, judging_deadline, leaderboard_digest, force_close_reason, version, create_time, update_time"
 )
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def to_round(row: asyncpg.Record) -> Round:
@@ -38,7 +37,7 @@ def _values(fields: RoundFields) -> list[Any]:
     ]
 
 
-async def next_sequence(connection: asyncpg.Connection, contest_id: str) -> int:
+async def next_sequence(connection: Connection, contest_id: str) -> int:
     value: int = await connection.fetchval(
         "SELECT coalesce(max(sequence), 0) + 1 FROM rounds WHERE contest_id = $1", contest_id
     )
@@ -53,18 +52,23 @@ async def highest_started_sequence(executor: Executor, contest_id: str) -> int |
     return value
 
 
-async def insert(connection: asyncpg.Connection, contest_id: str, round_id: str, fields: RoundFields) -> Round:
-    taken = await connection.fetchrow(
+async def ensure_free(executor: Executor, contest_id: str, round_id: str, sequence: int) -> None:
+    """ALREADY_EXISTS when the round id or the sequence is taken in the contest."""
+    taken = await executor.fetchrow(
         "SELECT id, sequence FROM rounds WHERE contest_id = $1 AND (id = $2 OR sequence = $3)",
         contest_id,
         round_id,
-        fields.sequence,
+        sequence,
     )
     if taken is not None:
         name = f"contests/{contest_id}/rounds/{taken['id']}"
         if taken["id"] == round_id:
             raise already_exists("ROUND_EXISTS", f"{name} already exists", {"resource": name})
-        raise already_exists("SEQUENCE_TAKEN", f"{name} already has sequence {fields.sequence}", {"resource": name})
+        raise already_exists("SEQUENCE_TAKEN", f"{name} already has sequence {sequence}", {"resource": name})
+
+
+async def insert(connection: Connection, contest_id: str, round_id: str, fields: RoundFields) -> Round:
+    await ensure_free(connection, contest_id, round_id, fields.sequence)
     row = await connection.fetchrow(
         "INSERT INTO rounds (contest_id, id, display_name, kind, sequence, criteria, judges_per_entry, aggregation,"
         " advancement, award_tiers, judging_deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -78,9 +82,23 @@ async def insert(connection: asyncpg.Connection, contest_id: str, round_id: str,
     return to_round(row)
 
 
-async def get(executor: Executor, contest_id: str, round_id: str, *, lock: str = "") -> Round:
-    """``lock`` is "", "FOR SHARE" (writers into the round: sheets, assignments) or "FOR UPDATE"
-    (state changes), so a sheet can never slip in after the round closed."""
+async def get(executor: Executor, contest_id: str, round_id: str) -> Round:
+    return await _get(executor, contest_id, round_id, "")
+
+
+async def lock_for_state_change(connection: Connection, contest_id: str, round_id: str) -> Round:
+    """The round, locked against every other writer into it until the transaction ends (FOR UPDATE):
+    for state changes, edits and AutoAssign."""
+    return await _get(connection, contest_id, round_id, "FOR UPDATE")
+
+
+async def hold_for_writing(connection: Connection, contest_id: str, round_id: str) -> Round:
+    """The round, kept from changing state while the caller writes into it (FOR SHARE): a state
+    change waits for this transaction, and concurrent writers into the round do not wait."""
+    return await _get(connection, contest_id, round_id, "FOR SHARE")
+
+
+async def _get(executor: Executor, contest_id: str, round_id: str, lock: str) -> Round:
     row = await executor.fetchrow(
         f"SELECT {COLUMNS} FROM rounds WHERE contest_id = $1 AND id = $2 {lock}", contest_id, round_id
     )
@@ -89,7 +107,7 @@ async def get(executor: Executor, contest_id: str, round_id: str, *, lock: str =
     return to_round(row)
 
 
-async def update(connection: asyncpg.Connection, current: Round, fields: RoundFields) -> Round:
+async def update(connection: Connection, current: Round, fields: RoundFields) -> Round:
     row = await connection.fetchrow(
         "UPDATE rounds SET display_name = $3, kind = $4, sequence = $5, criteria = $6, judges_per_entry = $7,"
         " aggregation = $8, advancement = $9, award_tiers = $10, judging_deadline = $11, version = version + 1,"
@@ -98,11 +116,12 @@ async def update(connection: asyncpg.Connection, current: Round, fields: RoundFi
         current.id,
         *_values(fields),
     )
+    assert row is not None, "the row was read under a lock"
     return to_round(row)
 
 
 async def set_state(
-    connection: asyncpg.Connection,
+    connection: Connection,
     current: Round,
     state: RoundState,
     *,
@@ -119,6 +138,7 @@ async def set_state(
         force_close_reason,
         leaderboard_digest,
     )
+    assert row is not None, "the row was read under a lock"
     return to_round(row)
 
 

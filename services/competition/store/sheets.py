@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
-from services.common.sql import Where
-from services.competition.domain.models import ScoreSheet
+from services.common.idempotency import RequestKey, store_statement
+from services.common.sql import Connection, Executor, Where
+from services.competition.domain.audit import payload_text
+from services.competition.domain.eligibility import ScoringFacts
+from services.competition.domain.models import CriterionSpec, ScoreSheet
+from services.competition.domain.stages import RoundState
 
 COLUMNS = "contest_id, round_id, entry_id, judge_id, scores, comment, total, version, submit_time"
-
-Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def to_sheet(row: asyncpg.Record) -> ScoreSheet:
@@ -21,48 +24,148 @@ def to_sheet(row: asyncpg.Record) -> ScoreSheet:
     return ScoreSheet(**values)
 
 
-async def submit(
-    connection: asyncpg.Connection,
-    contest_id: str,
-    round_id: str,
-    entry_id: str,
-    judge_id: str,
-    scores: Mapping[str, float],
-    comment: str,
-    total: float,
-) -> ScoreSheet:
-    """Write the judge's sheet as the current one (version 1, or the previous version + 1) and append
-    it to the history, in the caller's transaction."""
+@dataclass(frozen=True)
+class SheetContext:
+    """What SubmitScoreSheet reads before deciding, in one query (see ``scoring_facts``)."""
+
+    facts: ScoringFacts
+    round_version: int
+    criteria: tuple[CriterionSpec, ...]
+    # The current sheet's version (None: no current sheet) and the highest version ever written for
+    # the pair (None: never scored); a new sheet is always the highest + 1, so versions never repeat.
+    current_version: int | None
+    last_version: int | None
+    # The request id's row, when the caller sent one and it was already used.
+    stored_hash: bytes | None
+    stored_response: bytes | None
+
+
+SCORING_FACTS = """
+SELECT r.state, r.version AS round_version, r.criteria, c.judge_ids AS panel, e.organisations, j.affiliations,
+       EXISTS (SELECT 1 FROM declared_conflicts d
+                WHERE d.contest_id = $1 AND d.entry_id = $3 AND d.judge_id = $4) AS declared,
+       EXISTS (SELECT 1 FROM assignments a
+                WHERE a.contest_id = $1 AND a.round_id = $2 AND a.entry_id = $3 AND a.judge_id = $4) AS assigned,
+       (SELECT s.version FROM score_sheets s
+         WHERE s.contest_id = $1 AND s.round_id = $2 AND s.entry_id = $3 AND s.judge_id = $4) AS current_version,
+       (SELECT max(v.version) FROM score_sheet_versions v
+         WHERE v.contest_id = $1 AND v.round_id = $2 AND v.entry_id = $3 AND v.judge_id = $4) AS last_version,
+       k.request_hash, k.response
+  FROM (SELECT) one
+  LEFT JOIN rounds r ON r.contest_id = $1 AND r.id = $2
+  LEFT JOIN contests c ON c.id = $1
+  LEFT JOIN entries e ON e.contest_id = $1 AND e.id = $3
+  LEFT JOIN judges j ON j.id = $4
+  LEFT JOIN idempotency_keys k ON k.scope = $5 AND k.request_id = $6
+"""
+
+
+async def scoring_facts(
+    connection: Connection, contest_id: str, round_id: str, entry_id: str, judge_id: str, key: RequestKey | None
+) -> SheetContext:
+    """Everything the eligibility rule, the sheet's validation and the request-id replay need, in
+    one query of primary-key lookups; no lock (the write re-checks what may change meanwhile)."""
     row = await connection.fetchrow(
-        "INSERT INTO score_sheets (contest_id, round_id, entry_id, judge_id, scores, comment, total, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, 1 + coalesce((SELECT max(version) FROM score_sheet_versions v"
-        " WHERE v.contest_id = $1 AND v.round_id = $2 AND v.entry_id = $3 AND v.judge_id = $4), 0))"
-        " ON CONFLICT (contest_id, round_id, entry_id, judge_id) DO UPDATE SET scores = excluded.scores,"
-        " comment = excluded.comment, total = excluded.total, version = score_sheets.version + 1,"
-        f" submit_time = clock_timestamp() RETURNING {COLUMNS}",
+        SCORING_FACTS,
         contest_id,
         round_id,
         entry_id,
         judge_id,
-        dict(scores),
-        comment,
-        total,
+        key.scope if key else None,
+        key.request_id if key else None,
     )
-    sheet = to_sheet(row)
-    await connection.execute(
-        "INSERT INTO score_sheet_versions (contest_id, round_id, entry_id, judge_id, version, scores, comment, total,"
-        " submitted_by, submit_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4, $9)",
-        contest_id,
-        round_id,
-        entry_id,
-        judge_id,
+    assert row is not None
+    state = RoundState(row["state"]) if row["state"] is not None else None
+    facts = ScoringFacts(
+        contest_id=contest_id,
+        round_id=round_id,
+        entry_id=entry_id,
+        judge_id=judge_id,
+        round_state=state,
+        entry_organisations=tuple(row["organisations"]) if row["organisations"] is not None else None,
+        judge_affiliations=tuple(row["affiliations"]) if row["affiliations"] is not None else None,
+        panel=tuple(row["panel"] or ()),
+        declared_conflict=row["declared"],
+        assigned=row["assigned"],
+    )
+    return SheetContext(
+        facts=facts,
+        round_version=row["round_version"] or 0,
+        criteria=tuple(CriterionSpec(**c) for c in row["criteria"] or ()),
+        current_version=row["current_version"],
+        last_version=row["last_version"],
+        stored_hash=row["request_hash"],
+        stored_response=row["response"],
+    )
+
+
+async def write_submitted(
+    connection: Connection,
+    sheet: ScoreSheet,
+    *,
+    round_version: int,
+    current_version: int | None,
+    actor: str,
+    audit_payload: Mapping[str, Any],
+    key: RequestKey | None,
+    response: Any,
+) -> bool:
+    """Write a decided sheet in one statement, or nothing and False when what the decision read
+    has changed meanwhile (the caller reads again and decides again):
+
+    - the round is still OPEN at the version read — FOR SHARE, so CloseRound's FOR UPDATE waits for
+      this sheet and a sheet never lands in a closed round;
+    - the assignment still exists — FOR KEY SHARE, so a withdrawal (a conflict, a new affiliation, a
+      panel change, DeleteAssignment: each deletes the row) waits for this sheet and deletes it too;
+    - the request id is not taken (stored with the response, ON CONFLICT DO NOTHING);
+    - the current sheet is still at the version read (ON CONFLICT … WHERE version = read);
+    then the history row (its primary key refuses a version twice: a concurrent submit of the same
+    sheet rolls the whole statement back) and the audit record. Each step selects from the one
+    before, so a failed guard writes nothing at all."""
+    args: list[Any] = [
+        sheet.contest_id,
+        sheet.round_id,
+        sheet.entry_id,
+        sheet.judge_id,
+        round_version,
+        dict(sheet.scores),
+        sheet.comment,
+        sheet.total,
         sheet.version,
-        sheet.scores,
-        comment,
-        total,
         sheet.submit_time,
+        current_version,
+        actor,
+        payload_text(audit_payload),
+    ]
+    source = "guard"
+    stored = ""
+    if key is not None:
+        sql, values = store_statement(key, response, None, first_param=len(args) + 1, source="guard")
+        args += values
+        stored = f" stored AS ({sql}),"
+        source = "stored"
+    row = await connection.fetchval(
+        "WITH guard AS (SELECT 1 FROM rounds r JOIN assignments a ON a.contest_id = r.contest_id"
+        " AND a.round_id = r.id AND a.entry_id = $3 AND a.judge_id = $4"
+        " WHERE r.contest_id = $1 AND r.id = $2 AND r.state = 'OPEN' AND r.version = $5"
+        " FOR SHARE OF r FOR KEY SHARE OF a),"
+        f"{stored}"
+        " sheet AS (INSERT INTO score_sheets (contest_id, round_id, entry_id, judge_id, scores, comment, total,"
+        " version, submit_time) SELECT $1, $2, $3, $4, $6::jsonb, $7::text, $8::float8, $9::int, $10::timestamptz"
+        f" FROM {source}"
+        " ON CONFLICT (contest_id, round_id, entry_id, judge_id) DO UPDATE SET scores = excluded.scores,"
+        " comment = excluded.comment, total = excluded.total, version = excluded.version,"
+        " submit_time = excluded.submit_time WHERE score_sheets.version = $11::int RETURNING 1),"
+        " history AS (INSERT INTO score_sheet_versions (contest_id, round_id, entry_id, judge_id, version, scores,"
+        " comment, total, submitted_by, submit_time)"
+        " SELECT $1, $2, $3, $4, $9::int, $6::jsonb, $7::text, $8::float8, $4, $10::timestamptz FROM sheet"
+        " RETURNING 1),"
+        " audit AS (INSERT INTO audit_log (occurred_at, actor, action, payload)"
+        " SELECT $10::timestamptz, $12::text, 'sheet.submitted', $13::text FROM history RETURNING 1)"
+        " SELECT count(*) FROM audit",
+        *args,
     )
-    return sheet
+    return bool(row)
 
 
 async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[ScoreSheet]:
@@ -74,7 +177,7 @@ async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[
 
 
 async def list_page(
-    pool: asyncpg.Pool,
+    pool: Executor,
     contest_id: str,
     round_id: str,
     entry_id: str | None,

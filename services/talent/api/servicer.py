@@ -59,6 +59,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
     def __init__(self, platform: Platform, pii_key: bytes, probabilities: Mapping[Stage, float]) -> None:
         self.pool: asyncpg.Pool = platform.pool
         self.tokens = platform.page_tokens
+        self.request_keys = platform.request_keys
         self.pii_key = pii_key
         self.probabilities = probabilities
 
@@ -99,12 +100,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             candidate = await candidate_store.insert(connection, fields, document)
             return codec.candidate_to_proto(candidate, mask_pii=False)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Candidate,
-            work=create,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Candidate, create)
 
     def _candidate_id(self, name: str, path: str = "name") -> str:
         violations = ViolationCollector()
@@ -240,12 +236,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
                 raise aborted("ETAG_MISMATCH", "the candidate changed since it was read; read it again")
             return codec.candidate_to_proto(await candidate_store.soft_delete(connection, candidate_id), mask_pii=False)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Candidate,
-            work=delete,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Candidate, delete)
 
     async def AnonymizeCandidate(
         self, request: pb.AnonymizeCandidateRequest, context: aio.ServicerContext
@@ -257,12 +248,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             await candidate_store.get(connection, candidate_id, for_update=True, include_deleted=True)
             return codec.candidate_to_proto(await candidate_store.anonymize(connection, candidate_id), mask_pii=False)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Candidate,
-            work=anonymize,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Candidate, anonymize)
 
     # --- applications -----------------------------------------------------------------------
 
@@ -303,12 +289,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             )
             return codec.application_to_proto(application)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Application,
-            work=create,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Application, create)
 
     def _application_id(self, name: str) -> str:
         violations = ViolationCollector()
@@ -374,12 +355,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             moved = await application_store.move(connection, current, target, caller.subject, request.note.strip())
             return codec.application_to_proto(moved)
 
-        return await run_once(
-            self.pool,
-            request=request,
-            response_type=pb.Application,
-            work=transition,
-        )
+        return await run_once(self.pool, self.request_keys.key(request), pb.Application, transition)
 
     async def GetApplicationHistory(
         self, request: pb.GetApplicationHistoryRequest, context: aio.ServicerContext

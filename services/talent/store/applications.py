@@ -105,6 +105,7 @@ async def move(
         to_stage.value,
     )
     await record_event(connection, current.id, current.stage, to_stage, actor, note)
+    assert row is not None, "the row was read under a lock"
     return to_application(row)
 
 

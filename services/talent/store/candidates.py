@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import already_exists, not_found
-from services.common.sql import Where
+from services.common.sql import Connection, Executor, Where
 from services.talent.domain.models import Candidate, CandidateFields, TeamMember
 
 COLUMNS = (
@@ -59,7 +59,7 @@ class Document:
 
 
 async def _refuse_duplicates(
-    connection: asyncpg.Connection, fields: CandidateFields, document: Document | None, exclude: str | None
+    connection: Connection, fields: CandidateFields, document: Document | None, exclude: str | None
 ) -> None:
     existing = await connection.fetchval(
         "SELECT id FROM candidates WHERE delete_time IS NULL AND id IS DISTINCT FROM $4::uuid"
@@ -121,7 +121,7 @@ def _uuid(candidate_id: str) -> uuid.UUID | None:
 
 
 async def get(
-    connection: asyncpg.Connection | asyncpg.Pool,
+    connection: Executor,
     candidate_id: str,
     *,
     for_update: bool = False,
@@ -138,7 +138,7 @@ async def get(
 
 
 async def update(
-    connection: asyncpg.Connection,
+    connection: Connection,
     current: Candidate,
     fields: CandidateFields,
     document: Document | None,
@@ -157,13 +157,13 @@ async def update(
 
 
 async def _update_row(
-    connection: asyncpg.Connection,
+    connection: Connection,
     current: Candidate,
     fields: CandidateFields,
     document: Document | None,
     replace_document: bool,
 ) -> asyncpg.Record:
-    row: asyncpg.Record = await connection.fetchrow(
+    row = await connection.fetchrow(
         "UPDATE candidates SET kind = $2, display_name = $3, domain = $4, origin = $5, tier = $6,"
         " employer = $7, birth_year = $8, email = $9, phone = $10, leader = $11, members = $12,"
         " document_hash = CASE WHEN $13 THEN $14 ELSE document_hash END,"
@@ -175,6 +175,7 @@ async def _update_row(
         document.hash if document else None,
         document.last4 if document else None,
     )
+    assert row is not None, "the row was read under a lock"
     return row
 
 
@@ -184,6 +185,7 @@ async def soft_delete(connection: asyncpg.Connection, candidate_id: str) -> Cand
         f" update_time = clock_timestamp() WHERE id = $1 RETURNING {COLUMNS}",
         uuid.UUID(candidate_id),
     )
+    assert row is not None, "the row was read under a lock"
     return to_candidate(row)
 
 
@@ -197,6 +199,7 @@ async def anonymize(connection: asyncpg.Connection, candidate_id: str) -> Candid
         f" WHERE id = $1 RETURNING {COLUMNS}",
         uuid.UUID(candidate_id),
     )
+    assert row is not None, "the row was read under a lock"
     return to_candidate(row)
 
 

@@ -1,0 +1,269 @@
+"""The score sheet write path: two statements, no global lock, and a held-open write that blocks
+only the one sheet it writes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from protos.competition.v1 import competition_pb2 as pb
+from services.common.auth import Caller, current_caller
+from services.common.idempotency import RequestKeys
+from services.common.server import RunningService
+from services.competition.app import judging, setup
+from services.competition.app.context import App
+from services.competition.domain.models import JudgeFields, ScoreSheet
+from services.competition.settings import CompetitionSettings
+from services.competition.store import sheets as sheet_store
+from tests.competition.helpers import (
+    Contest,
+    admin,
+    assigned_pairs,
+    fresh_service,
+    judge_auth,
+    judge_message,
+    make_contest,
+    round_message,
+    scores,
+    slug,
+)
+
+# What every competition write took before the audit log was sealed off the write path.
+OLD_GLOBAL_AUDIT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('competition.audit_log'))"
+# Liveness bound for calls that must not wait for the held transaction (not a performance check).
+NOT_BLOCKED_SECONDS = 30
+
+
+class LoggedPool:
+    """The service's pool, recording every statement its connections run while lent out (the
+    connection's reset on release, which asyncpg sends after the block, is not the use case's)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.statements: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Any]:
+        async with self.pool.acquire() as connection:
+
+            def log(query: Any) -> None:
+                self.statements.append(query.query)
+
+            connection.add_query_logger(log)
+            try:
+                yield connection
+            finally:
+                connection.remove_query_logger(log)
+
+
+async def open_round(stub: Any, judges: int = 3, entries: int = 3) -> tuple[Contest, list[tuple[str, str]]]:
+    c = await make_contest(stub, entries=entries, judges=judges, round_=round_message(judges_per_entry=judges))
+    await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+    await stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+    return c, await assigned_pairs(stub, c.round.name)
+
+
+def submit(stub: Any, c: Contest, judge_id: str, entry: str, **values: float) -> Any:
+    return stub.SubmitScoreSheet(
+        pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores(**values)),
+        metadata=judge_auth(judge_id),
+    )
+
+
+async def test_a_score_sheet_costs_two_statements_and_no_transaction_block(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    c, pairs = await open_round(competition_stub, judges=1, entries=1)
+    judge_id, entry = pairs[0]
+    settings = competition_service.settings
+    assert isinstance(settings, CompetitionSettings)
+    logged = LoggedPool(competition_service.pool)
+    app = App(logged, settings)  # type: ignore[arg-type]
+    caller = Caller(judge_id, frozenset({"competition.judge"}))
+    submission = judging.SheetSubmission(
+        c.id, "prelim", entry.rsplit("/", 1)[1], {"technology": 8, "industrialisation": 7, "team": 6, "landing": 5}, ""
+    )
+    sheet = await judging.submit_score_sheet(app, caller, submission, None)
+    assert sheet.version == 1
+    assert len(logged.statements) == 2, logged.statements
+    assert not any(s.strip().upper().startswith(("BEGIN", "COMMIT", "START")) for s in logged.statements)
+    # A correction (the upsert path) costs the same.
+    logged.statements.clear()
+    corrected = await judging.submit_score_sheet(app, caller, submission, None)
+    assert corrected.version == 2 and len(logged.statements) == 2
+    # The stored sheet is the one answered: no read-back was needed.
+    versions = await sheet_store.history(competition_service.pool, c.id, "prelim", submission.entry_id, judge_id)
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[-1].submit_time == corrected.submit_time.ToDatetime(tzinfo=UTC)
+    # With a request id: still two (the key is stored by the write); its retry is one read.
+    request = pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores(), request_id="two-statements")
+    token = current_caller.set(caller)
+    try:
+        key = RequestKeys(b"statement-count-test-secret").key(request)
+    finally:
+        current_caller.reset(token)
+    logged.statements.clear()
+    keyed = await judging.submit_score_sheet(app, caller, submission, key)
+    assert keyed.version == 3 and len(logged.statements) == 2
+    logged.statements.clear()
+    assert await judging.submit_score_sheet(app, caller, submission, key) == keyed
+    assert len(logged.statements) == 1
+
+
+async def test_an_admin_write_costs_its_own_statements_plus_one(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    """A unit of work adds BEGIN, COMMIT and one last statement (audit record + request id) to the
+    command's own SQL: no claim up front, no lock, no read of the audit chain."""
+    settings = competition_service.settings
+    assert isinstance(settings, CompetitionSettings)
+    logged = LoggedPool(competition_service.pool)
+    app = App(logged, settings)  # type: ignore[arg-type]
+    admin_caller = Caller("admin-1", frozenset({"competition.admin"}))
+    request = pb.CreateJudgeRequest(judge=judge_message(), judge_id=slug("j"), request_id=slug("r"))
+    token = current_caller.set(admin_caller)
+    try:
+        key = RequestKeys(b"statement-count-test-secret").key(request)
+    finally:
+        current_caller.reset(token)
+    fields = JudgeFields(display_name="陈教授", domains=(), affiliations=("Wenzhou University",))
+    await setup.create_judge(app, admin_caller, request.judge_id, fields, key, validate_only=False)
+    kinds = [s.split()[0].upper() for s in logged.statements]
+    assert kinds == ["BEGIN", "INSERT", "WITH", "COMMIT"] or kinds == ["BEGIN;", "INSERT", "WITH", "COMMIT;"], kinds
+
+
+@contextlib.asynccontextmanager
+async def held_sheet_write(running: RunningService, c: Contest, judge_id: str, entry_id: str) -> AsyncIterator[None]:
+    """A sheet of ``c`` written in a transaction held open (what an in-flight SubmitScoreSheet holds:
+    the round FOR SHARE, the assignment FOR KEY SHARE, the sheet row, an audit record), which also
+    holds the old code's global audit lock. Rolled back at the end of the block."""
+    url = running.settings.database_url
+    assert url is not None
+    connection = await asyncpg.connect(url.get_secret_value(), server_settings={"search_path": "competition"})
+    await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    try:
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute(OLD_GLOBAL_AUDIT_LOCK)
+        version = await connection.fetchval("SELECT version FROM rounds WHERE contest_id = $1 AND id = 'prelim'", c.id)
+        sheet = ScoreSheet(
+            contest_id=c.id,
+            round_id="prelim",
+            entry_id=entry_id,
+            judge_id=judge_id,
+            scores={"technology": 1, "industrialisation": 1, "team": 1, "landing": 1},
+            comment="held",
+            total=10.0,
+            version=1,
+            submit_time=datetime.now(UTC),
+        )
+        written = await sheet_store.write_submitted(
+            connection,
+            sheet,
+            round_version=version,
+            current_version=None,
+            actor=judge_id,
+            audit_payload={"held": True},
+            key=None,
+            response=pb.ScoreSheet(),
+        )
+        assert written
+        try:
+            yield
+        finally:
+            await transaction.rollback()
+    finally:
+        await connection.close()
+
+
+async def waiting_for_locks(running: RunningService) -> int:
+    value: int = await running.pool.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    return value
+
+
+async def test_sheets_commit_while_another_write_is_held_open(postgres_url: str) -> None:
+    """No global serialisation: with a sheet of contest A held open (and the old global audit lock
+    held with it), sheets of contest B and the other sheets of contest A commit; only the held sheet
+    itself waits, and then gets the next version."""
+    async with fresh_service(postgres_url) as (stub, running):
+        a, a_pairs = await open_round(stub)
+        b, b_pairs = await open_round(stub)
+        held_judge, held_entry = a_pairs[0]
+        async with held_sheet_write(running, a, held_judge, held_entry.rsplit("/", 1)[1]):
+            others = [p for p in a_pairs if p != (held_judge, held_entry)]
+            done = await asyncio.wait_for(
+                asyncio.gather(
+                    *(submit(stub, b, j, e) for j, e in b_pairs), *(submit(stub, a, j, e) for j, e in others)
+                ),
+                NOT_BLOCKED_SECONDS,
+            )
+            assert [s.version for s in done] == [1] * (len(b_pairs) + len(others))
+            same = asyncio.ensure_future(submit(stub, a, held_judge, held_entry, technology=9))
+            for _ in range(400):
+                if await waiting_for_locks(running) >= 1:
+                    break
+                await asyncio.sleep(0.025)
+            else:
+                raise AssertionError("the sheet held open did not make its own resubmission wait")
+            assert not same.done()
+        sheet = await asyncio.wait_for(same, NOT_BLOCKED_SECONDS)
+        assert sheet.version == 1 and sheet.scores[0].value == 9
+
+
+async def test_a_sheet_racing_the_same_sheet_gets_the_next_version(postgres_url: str) -> None:
+    async with fresh_service(postgres_url) as (stub, _):
+        c, pairs = await open_round(stub, judges=1, entries=1)
+        judge_id, entry = pairs[0]
+        results = await asyncio.gather(*(submit(stub, c, judge_id, entry, team=t) for t in range(1, 7)))
+        assert sorted(s.version for s in results) == list(range(1, 7))
+        history = await stub.GetScoreSheetHistory(
+            pb.GetScoreSheetHistoryRequest(round=c.round.name, entry=entry), metadata=judge_auth(judge_id)
+        )
+        assert [v.version for v in history.versions] == list(range(1, 7))
+
+
+async def test_a_round_closing_between_read_and_write_refuses_the_sheet(postgres_url: str) -> None:
+    """CloseRound (FOR UPDATE) commits while a sheet's write waits: the sheet's guard no longer
+    holds, the command reads again and the domain answers ROUND_NOT_OPEN; nothing is written."""
+    async with fresh_service(postgres_url) as (stub, running):
+        c, pairs = await open_round(stub, judges=1, entries=1)
+        judge_id, entry = pairs[0]
+        url = running.settings.database_url
+        assert url is not None
+        closer = await asyncpg.connect(url.get_secret_value(), server_settings={"search_path": "competition"})
+        try:
+            transaction = closer.transaction()
+            await transaction.start()
+            await closer.execute(
+                "UPDATE rounds SET state = 'CLOSED', version = version + 1 WHERE contest_id = $1 AND id = 'prelim'",
+                c.id,
+            )
+            pending = asyncio.ensure_future(submit(stub, c, judge_id, entry))
+            for _ in range(400):
+                if await waiting_for_locks(running) >= 1:
+                    break
+                await asyncio.sleep(0.025)
+            else:
+                raise AssertionError("the sheet did not wait for the round's state change")
+            await transaction.commit()
+        finally:
+            await closer.close()
+        with pytest.raises(Exception) as raised:
+            await pending
+        assert "ROUND_NOT_OPEN" in str(raised.value) or "OPEN" in str(raised.value)
+        assert await running.pool.fetchval("SELECT count(*) FROM score_sheets WHERE contest_id = $1", c.id) == 0
+        assert (
+            await running.pool.fetchval(
+                "SELECT count(*) FROM audit_log WHERE action = 'sheet.submitted' AND payload LIKE $1", f'%"{c.id}"%'
+            )
+            == 0
+        )
