@@ -107,6 +107,25 @@ class transaction:  # lower case: it reads as a function, ``async with transacti
             await _release(self._pool, connection)
 
 
+class acquire:  # lower case: it reads as a function, ``async with acquire(pool) as connection:``
+    """A pool connection outside a transaction (each statement commits by itself), handed back like
+    :class:`transaction`'s: a failure to return it once the work is done never fails the call."""
+
+    __slots__ = ("_connection", "_pool")
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._connection: Any = None
+
+    async def __aenter__(self) -> Connection:
+        self._connection = await self._pool.acquire()
+        return self._connection  # type: ignore[no-any-return]
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        connection, self._connection = self._connection, None
+        await _release(self._pool, connection)
+
+
 IsolationLevel = Literal["read_committed", "read_uncommitted", "serializable", "repeatable_read"]
 
 
@@ -132,9 +151,17 @@ async def create_pool(url: str, schema: str, *, min_size: int, max_size: int, co
         command_timeout=command_timeout,
         server_settings={"search_path": schema, "application_name": schema},
         init=init,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a released connection runs instead of asyncpg's reset query (advisory unlock, CLOSE ALL,
+    UNLISTEN, RESET ALL): one round trip per release for state the services never leave behind. They
+    take transaction-level advisory locks only and SET nothing outside a transaction; asyncpg still
+    rolls back an open transaction on release whatever this does."""
 
 
 def _json_dumps(value: Any) -> str:

@@ -11,6 +11,7 @@ from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.auth import Caller, require_role
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id
+from services.common.db import transaction
 from services.common.errors import ViolationCollector, aborted, invalid_field
 from services.common.idempotency import run_once
 from services.common.pagination import page_size
@@ -178,7 +179,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         if "*" in paths:
             paths = set(UPDATABLE)
 
-        async with self.pool.acquire() as connection, connection.transaction():
+        async with transaction(self.pool) as connection:
             current = await candidate_store.get(connection, candidate_id, for_update=True)
             if request.candidate.etag != codec.etag(current.id, current.version):
                 raise aborted(
