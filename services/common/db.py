@@ -73,25 +73,25 @@ class transaction:  # lower case: it reads as a function, ``async with transacti
     server rolls back a transaction whose connection is gone anyway.
     """
 
-    __slots__ = ("_connection", "_isolation", "_pool", "_readonly", "_transaction")
+    __slots__ = ("_connection", "_isolation", "_lease", "_readonly", "_transaction")
 
     def __init__(self, pool: asyncpg.Pool, *, isolation: IsolationLevel | None = None, readonly: bool = False) -> None:
-        self._pool = pool
+        self._lease: Any = pool.acquire()
         self._isolation = isolation
         self._readonly = readonly
         self._connection: Any = None
         self._transaction: Any = None
 
     async def __aenter__(self) -> Connection:
-        connection = await self._pool.acquire()
+        connection = await self._lease.__aenter__()
         try:
             self._transaction = connection.transaction(isolation=self._isolation, readonly=self._readonly)
             await self._transaction.start()
         except BaseException:
-            await _release(self._pool, connection)
+            await _release(self._lease, connection)
             raise
         self._connection = connection
-        return connection
+        return connection  # type: ignore[no-any-return]
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         connection, self._connection = self._connection, None
@@ -104,35 +104,37 @@ class transaction:  # lower case: it reads as a function, ``async with transacti
                 except Exception:
                     log.warning("rollback failed; the connection is dropped", exc_info=True)
         finally:
-            await _release(self._pool, connection)
+            await _release(self._lease, connection)
 
 
 class acquire:  # lower case: it reads as a function, ``async with acquire(pool) as connection:``
     """A pool connection outside a transaction (each statement commits by itself), handed back like
     :class:`transaction`'s: a failure to return it once the work is done never fails the call."""
 
-    __slots__ = ("_connection", "_pool")
+    __slots__ = ("_connection", "_lease")
 
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        self._lease: Any = pool.acquire()
         self._connection: Any = None
 
     async def __aenter__(self) -> Connection:
-        self._connection = await self._pool.acquire()
+        self._connection = await self._lease.__aenter__()
         return self._connection  # type: ignore[no-any-return]
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         connection, self._connection = self._connection, None
-        await _release(self._pool, connection)
+        await _release(self._lease, connection)
 
 
 IsolationLevel = Literal["read_committed", "read_uncommitted", "serializable", "repeatable_read"]
 
 
-async def _release(pool: asyncpg.Pool, connection: Any) -> None:
-    """Return ``connection`` to the pool; if that fails, drop it (the pool opens a new one later)."""
+async def _release(lease: Any, connection: Any) -> None:
+    """Return ``connection`` to the pool (``lease`` is the ``pool.acquire()`` it came from); if that
+    fails, drop it (the pool opens a new one later). The block's own error, if any, is not the
+    lease's concern: it was handled (rolled back) or is raised by the caller."""
     try:
-        await pool.release(connection)
+        await lease.__aexit__(None, None, None)
     except Exception:
         log.warning("could not return a connection to the pool; terminating it", exc_info=True)
         with contextlib.suppress(Exception):
