@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 
-.PHONY: help venv proto check-proto lint lock gates test test-fast run demo monitor bench clean
+.PHONY: help venv proto check-proto lint lock gates test test-fast run demo monitor bench profile clean
 
 help:
 	@echo "make run    start PostgreSQL (embedded unless *_DATABASE_URL is set) and both services"
@@ -70,6 +70,10 @@ monitor:
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Where each service's CPU goes, per layer (py-spy, and perf when installed): PROFILE_DIR=… to choose.
+profile: $(STAMP)
+	$(PY) -m bench.profile $(if $(PROFILE_DIR),--out $(PROFILE_DIR))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

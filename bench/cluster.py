@@ -200,6 +200,34 @@ class ServiceProcess:
             self.process.wait(STOP_TIMEOUT_SECONDS)
 
 
+class BareProcess(ServiceProcess):
+    """``python -m bench.bare <kind>``: a bare ceiling, its own process like a service (see bench/bare.py)."""
+
+    def __init__(
+        self, kind: str, database_url: str, work_dir: Path, postgres_cpu: Callable[[], float] = lambda: 0.0
+    ) -> None:
+        super().__init__(f"bare-{kind}", "BARE_", database_url, work_dir, postgres_cpu)
+        self.kind = kind
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-m", "bench.bare", self.kind, "--host", HOST]
+        if self.kind != "echo":
+            # The services' deployed pool (DB_POOL_MIN_SIZE/DB_POOL_MAX_SIZE above).
+            command += ["--database-url", self.database_url, "--pool-min", "2", "--pool-max", "10"]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPOSITORY,
+            )
+
+    async def wait_serving(self, deadline: float) -> None:
+        # It prints its ports once its server has started: nothing more to wait for.
+        return
+
+
 class Cluster:
     """PostgreSQL plus the two services, in a temporary directory removed on exit."""
 
@@ -209,11 +237,14 @@ class Cluster:
         self.postgres = EmbeddedPostgres(self.work_dir / "pg")
         self.talent: ServiceProcess | None = None
         self.competition: ServiceProcess | None = None
+        self.database_url = ""
+        # Started on demand: the bare ceilings and further competition replicas.
+        self.extra: list[ServiceProcess] = []
 
     async def __aenter__(self) -> Cluster:
         try:
             await asyncio.to_thread(self.postgres.start)
-            url = await self._create_database("bench")
+            url = self.database_url = await self._create_database("bench")
             cpu = self.postgres_cpu_seconds
             self.talent = ServiceProcess("talent", "TALENT_", url, self.work_dir, cpu)
             self.competition = ServiceProcess("competition", "COMPETITION_", url, self.work_dir, cpu)
@@ -259,8 +290,25 @@ class Cluster:
                 total += (int(fields[11]) + int(fields[12])) / ticks
         return total
 
+    async def start_bare(self, kind: str) -> BareProcess:
+        """A bare ceiling server (``echo``, ``insert`` or ``select``) on the same database."""
+        bare = BareProcess(kind, self.database_url, self.work_dir, self.postgres_cpu_seconds)
+        self.extra.append(bare)
+        await bare.start()
+        return bare
+
+    async def start_competition_replica(self) -> ServiceProcess:
+        """One more competition replica on the same database (its own process, log and ports)."""
+        replica = ServiceProcess(
+            "competition", "COMPETITION_", self.database_url, self.work_dir, self.postgres_cpu_seconds
+        )
+        replica.log_path = self.work_dir / f"competition-{len(self.extra) + 2}.log"
+        self.extra.append(replica)
+        await replica.start()
+        return replica
+
     def services(self) -> Iterator[ServiceProcess]:
-        yield from (s for s in (self.talent, self.competition) if s is not None)
+        yield from (s for s in (self.talent, self.competition, *self.extra) if s is not None)
 
     def close(self) -> None:
         for service in self.services():

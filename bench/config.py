@@ -29,6 +29,12 @@ class Config:
     judges_per_entry: int
     leaderboard_repeats: int
     latency_baseline_calls: int
+    # The replica scale check: its own contest (entries × judges_per_entry unique sheets), and the
+    # most requests per slice (None: time only).
+    scale_entries: int
+    scale_max_requests: int | None
+    # Unique requests prepared for the bare INSERT ceiling.
+    bare_insert_pool: int
 
     @property
     def h2load_shape(self) -> tuple[int, int]:
@@ -52,6 +58,9 @@ FULL = Config(
     judges_per_entry=5,
     leaderboard_repeats=5,
     latency_baseline_calls=300,
+    scale_entries=2200,
+    scale_max_requests=1100,
+    bare_insert_pool=100_000,
 )
 
 QUICK = Config(
@@ -65,10 +74,13 @@ QUICK = Config(
     h2load_clients=2,
     h2load_streams=4,
     seed_applications=20,
-    candidate_pool=201,
+    candidate_pool=260,
     entries=40,
     judges=12,
     judges_per_entry=5,
     leaderboard_repeats=2,
     latency_baseline_calls=50,
+    scale_entries=40,
+    scale_max_requests=50,
+    bare_insert_pool=1_000,
 )

@@ -42,6 +42,8 @@ class LoadResult:
     latencies_ms: list[float] = field(repr=False, default_factory=list)
     # Client-side outcome: gRPC code names for grpc.aio, HTTP status for h2load.
     outcomes: dict[str, int] = field(default_factory=dict)
+    # Calls sent in all, the unmeasured warm-up included (a warm-up cut short by time sends fewer).
+    issued: int = 0
 
     @property
     def rate(self) -> float:
@@ -56,7 +58,7 @@ class LoadResult:
 
 
 async def run_grpc(
-    target: str,
+    target: str | Sequence[str],
     calls: Sequence[Call],
     *,
     concurrency: int,
@@ -68,23 +70,28 @@ async def run_grpc(
     when ``limit`` exceeds them) until ``limit`` calls (default: each call once) or ``seconds``.
 
     The first ``warmup`` calls are made but not measured. Requests are serialised beforehand so that
-    the client spends its CPU on gRPC, the same for every method."""
+    the client spends its CPU on gRPC, the same for every method. With several targets (replicas of
+    one service) the workers are spread over one channel each, drawing from the same calls."""
+    targets = [target] if isinstance(target, str) else list(target)
     total = len(calls) if limit is None else limit
     outcomes: Counter[str] = Counter()
     latencies: list[float] = []
-    async with aio.insecure_channel(target) as channel:
-        stubs = {m: channel.unary_unary(m) for m in {c.method for c in calls}}
+    channels = [aio.insecure_channel(t) for t in targets]
+    try:
+        methods = {c.method for c in calls}
+        stubs = [{m: channel.unary_unary(m) for m in methods} for channel in channels]
         position = 0
 
         async def drive(stop_at: int, deadline: float, record: bool) -> None:
-            async def worker() -> None:
+            async def worker(index: int) -> None:
                 nonlocal position
+                stub = stubs[index % len(stubs)]
                 while position < stop_at and time.perf_counter() < deadline:
                     call = calls[position % len(calls)]
                     position += 1
                     started = time.perf_counter()
                     try:
-                        await stubs[call.method](call.request, metadata=call.metadata, timeout=60)
+                        await stub[call.method](call.request, metadata=call.metadata, timeout=60)
                         code = "OK"
                     except aio.AioRpcError as error:
                         code = error.code().name
@@ -92,15 +99,17 @@ async def run_grpc(
                         latencies.append((time.perf_counter() - started) * 1000)
                         outcomes[code] += 1
 
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            await asyncio.gather(*(worker(i) for i in range(concurrency)))
 
-        await channel.channel_ready()
+        await asyncio.gather(*(channel.channel_ready() for channel in channels))
         if warmup:
             await drive(min(warmup, total), time.perf_counter() + seconds, record=False)
         started = time.perf_counter()
         await drive(total, started + seconds, record=True)
         elapsed = time.perf_counter() - started
-    return LoadResult("grpc.aio", concurrency, len(latencies), elapsed, latencies, dict(outcomes))
+    finally:
+        await asyncio.gather(*(channel.close() for channel in channels))
+    return LoadResult("grpc.aio", concurrency, len(latencies), elapsed, latencies, dict(outcomes), position)
 
 
 async def call_once(target: str, call: Call) -> bytes:

@@ -1,17 +1,18 @@
-"""Talent service: GetTargetProgress (h2load and grpc.aio) and CreateCandidate (grpc.aio, one unique
-candidate per call), each against Health/Check through the same tool at the same concurrency."""
+"""Talent service: the seeded data and the calls measured (Health/Check, GetTargetProgress,
+GetCandidate, a ListCandidates page, CreateCandidate with one unique candidate per call)."""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 from grpc import aio
 from grpc_health.v1 import health_pb2
 
 from bench.cluster import ServiceProcess, auth
 from bench.config import Config
-from bench.loadgen import HEALTH_CHECK, Call, call_once, h2load_path, run_grpc
-from bench.paired import GrpcSlices, Runner, h2load_slices, interleaved
+from bench.loadgen import HEALTH_CHECK, Call, call_once, run_grpc
+from bench.paired import GrpcSlices
 from bench.report import Report
 from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
@@ -20,6 +21,9 @@ SERVICE = "talent.v1.TalentService"
 TARGET_PROGRESS = f"/{SERVICE}/GetTargetProgress"
 CREATE_CANDIDATE = f"/{SERVICE}/CreateCandidate"
 CREATE_APPLICATION = f"/{SERVICE}/CreateApplication"
+GET_CANDIDATE = f"/{SERVICE}/GetCandidate"
+LIST_CANDIDATES = f"/{SERVICE}/ListCandidates"
+LIST_PAGE = 50
 EDITOR = auth("bench-hr-portal", "talent.editor")
 VIEWER = auth("bench-viewer", "talent.viewer")
 YEAR = 2024
@@ -56,9 +60,9 @@ def create_calls(count: int, prefix: str) -> list[Call]:
     ]
 
 
-async def seed_applications(service: ServiceProcess, count: int) -> None:
+async def seed_applications(service: ServiceProcess, count: int) -> list[str]:
     """``count`` candidates with a 2024 application each, spread over the individual programmes and
-    the open stages, so that GetTargetProgress counts real rows."""
+    the open stages, so that GetTargetProgress counts real rows; returns the candidates' names."""
     created = await run_grpc(service.target, create_calls(count, "s"), concurrency=8, seconds=300)
     if created.outcomes != {"OK": count}:
         raise RuntimeError(f"seeding candidates failed: {created.outcomes}")
@@ -89,77 +93,48 @@ async def seed_applications(service: ServiceProcess, count: int) -> None:
     applied = await run_grpc(service.target, calls, concurrency=8, seconds=300)
     if applied.outcomes != {"OK": len(calls)}:
         raise RuntimeError(f"seeding applications failed: {applied.outcomes}")
+    return names
 
 
-async def run(report: Report, service: ServiceProcess, config: Config) -> None:
-    await seed_applications(service, config.seed_applications)
-    health = Call(HEALTH_CHECK, health_pb2.HealthCheckRequest().SerializeToString())
-    progress = Call(TARGET_PROGRESS, pb.GetTargetProgressRequest(year=YEAR).SerializeToString(), VIEWER)
-    # One real call each first: the requests are right, and the answer is what we expect.
-    reply = pb.TargetProgress.FromString(await call_once(service.target, progress))
+@dataclass
+class TalentCalls:
+    health: Call
+    progress: Call
+    get_candidate: Call
+    list_candidates: Call
+    # Unique: one new candidate each.
+    creates: list[Call]
+
+
+async def prepare(report: Report, service: ServiceProcess, config: Config) -> TalentCalls:
+    """Seeds the data, proves every measured request right with one real call, returns the calls."""
+    names = await seed_applications(service, config.seed_applications)
+    calls = TalentCalls(
+        health=Call(HEALTH_CHECK, health_pb2.HealthCheckRequest().SerializeToString()),
+        progress=Call(TARGET_PROGRESS, pb.GetTargetProgressRequest(year=YEAR).SerializeToString(), VIEWER),
+        get_candidate=Call(
+            GET_CANDIDATE, pb.GetCandidateRequest(name=names[len(names) // 2]).SerializeToString(), VIEWER
+        ),
+        list_candidates=Call(
+            LIST_CANDIDATES, pb.ListCandidatesRequest(page_size=LIST_PAGE).SerializeToString(), VIEWER
+        ),
+        creates=create_calls(config.candidate_pool, "c"),
+    )
+    reply = pb.TargetProgress.FromString(await call_once(service.target, calls.progress))
     counted = sum(c.count for t in reply.targets for c in t.open_stage_counts)
     report.talent = {"seeded_applications": config.seed_applications, "targets": len(reply.targets)}
     if len(reply.targets) != 3 or counted != config.seed_applications:
         raise RuntimeError(f"GetTargetProgress answered {len(reply.targets)} targets, {counted} open applications")
-    await call_once(service.target, health)
-    creates = create_calls(config.candidate_pool, "c")
-    await call_once(service.target, creates[0])
-    target = service.target
+    page = pb.ListCandidatesResponse.FromString(await call_once(service.target, calls.list_candidates))
+    if len(page.candidates) != min(LIST_PAGE, config.seed_applications):
+        raise RuntimeError(f"ListCandidates answered {len(page.candidates)} candidates")
+    if pb.Candidate.FromString(await call_once(service.target, calls.get_candidate)).name not in names:
+        raise RuntimeError("GetCandidate answered another candidate")
+    await call_once(service.target, calls.health)
+    await call_once(service.target, calls.creates[0])
+    calls.creates = calls.creates[1:]
+    return calls
 
-    if h2load_path() is not None:
-        await interleaved(
-            report,
-            service,
-            "talent",
-            Runner("talent.health.h2load", "Health/Check", HEALTH_CHECK, await h2load_slices(target, health, config)),
-            [
-                Runner(
-                    "talent.get_target_progress.h2load",
-                    "GetTargetProgress",
-                    TARGET_PROGRESS,
-                    await h2load_slices(target, progress, config),
-                )
-            ],
-            rounds=config.rounds,
-            seconds=config.seconds,
-        )
-    # Separate passes: CreateCandidate grows the candidates table, and GetTargetProgress is measured
-    # on the seeded data first, then again once the creates have added their candidates.
-    health_slices = GrpcSlices(target, [health], config)
-    progress_slices = GrpcSlices(target, [progress], config)
-    for baseline_key, runner in (
-        (
-            "talent.health.grpc_aio",
-            Runner("talent.get_target_progress.grpc_aio", "GetTargetProgress", TARGET_PROGRESS, progress_slices),
-        ),
-        (
-            "talent.health.grpc_aio.creates",
-            Runner(
-                "talent.create_candidate.grpc_aio",
-                "CreateCandidate",
-                CREATE_CANDIDATE,
-                creates_slices := GrpcSlices(target, creates[1:], config, unique=True),
-                note="one unique candidate per call (email, phone, identity document); each call commits a transaction",
-            ),
-        ),
-        (
-            "talent.health.grpc_aio.after_creates",
-            Runner(
-                "talent.get_target_progress.grpc_aio.after_creates",
-                "GetTargetProgress (after creates)",
-                TARGET_PROGRESS,
-                progress_slices,
-                note="the same call once CreateCandidate has added its candidates (see talent.candidates_created)",
-            ),
-        ),
-    ):
-        await interleaved(
-            report,
-            service,
-            "talent",
-            Runner(baseline_key, "Health/Check", HEALTH_CHECK, health_slices),
-            [runner],
-            rounds=config.rounds,
-            seconds=config.seconds,
-        )
-    report.talent["candidates_created"] = config.seed_applications + 1 + creates_slices.offset
+
+def created(report: Report, slices: GrpcSlices, config: Config) -> None:
+    report.talent["candidates_created"] = config.seed_applications + 1 + slices.offset
