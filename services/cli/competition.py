@@ -871,7 +871,15 @@ def _prompt(ctx: Context, criterion: pb.Criterion) -> float:
 
 def progress(ctx: Context) -> int:
     name = round_name(ctx.args.round)
-    response = ctx.competition.call("GetJudgingProgress", pb.GetJudgingProgressRequest(round=name))
+    request = pb.GetJudgingProgressRequest(round=name, page_size=1000)
+    response = ctx.competition.call("GetJudgingProgress", request)
+    # The judge and entry lists come a page at a time; the totals are the round's on every page.
+    page = response
+    while page.next_page_token:
+        request.page_token = page.next_page_token
+        page = ctx.competition.call("GetJudgingProgress", request)
+        response.judges.extend(page.judges)
+        response.entries.extend(page.entries)
     by_judge = ctx.args.by == "judge"
     if by_judge:
         rows = [

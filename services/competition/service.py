@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grpc import aio
+from prometheus_client.core import Metric
 
 from protos.competition.v1 import competition_pb2_grpc
 from services.common.metrics import ReadFamilies
@@ -16,12 +17,20 @@ from services.competition.settings import CompetitionSettings
 def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     settings = platform.settings
     assert isinstance(settings, CompetitionSettings)
-    competition_pb2_grpc.add_CompetitionServiceServicer_to_server(CompetitionServicer(platform), server)
+    servicer = CompetitionServicer(platform)
+    competition_pb2_grpc.add_CompetitionServiceServicer_to_server(servicer, server)
     if settings.audit_sealer_enabled:
         platform.background.append(AuditSealer(platform.pool, settings).run)
-    return lambda: read_families(
-        platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
-    )
+
+    async def families() -> list[Metric]:
+        business = await read_families(
+            platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
+        )
+        # The leaderboard counters ride along with the scrape-time families: the platform hands a
+        # service no registry of its own.
+        return business + servicer.flight_families()
+
+    return families
 
 
 DEFINITION = ServiceDefinition(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import grpc
@@ -11,16 +10,9 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.server import RunningService
-from services.competition.api import results as results_api
 from services.competition.domain.models import AwardTier
 from services.competition.domain.ranking import leaderboard_digest
-from services.competition.domain.results import (
-    LeaderboardLine,
-    award_for_rank,
-    compute_leaderboard,
-    sheets_fingerprint,
-)
-from services.competition.domain.scoring import Sheet
+from services.competition.domain.results import award_for_rank
 from tests.competition.helpers import (
     Contest,
     admin,
@@ -286,43 +278,6 @@ async def test_judge_diagnostics_show_a_harsh_judge(postgres_url: str) -> None:
         )
         assert not undefined.HasField("agreement")
         assert list(undefined.judges) == []
-
-
-async def test_live_leaderboard_prepares_sheets_off_the_event_loop(
-    competition_stub: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Converting and fingerprinting the sheets run in the worker thread with the bootstrap, and the
-    bootstrap runs once while the sheets stay the same."""
-    c, _ = await scored(competition_stub, entries=3, judges=3)
-    loop_thread = threading.get_ident()
-    fingerprint_threads: list[int] = []
-    computed: list[int] = []
-
-    def spy_fingerprint(sheets: list[Sheet]) -> str:
-        fingerprint_threads.append(threading.get_ident())
-        return sheets_fingerprint(sheets)
-
-    def spy_compute(*args: Any) -> list[LeaderboardLine]:
-        computed.append(threading.get_ident())
-        return compute_leaderboard(*args)
-
-    monkeypatch.setattr(results_api, "sheets_fingerprint", spy_fingerprint)
-    monkeypatch.setattr(results_api, "compute_leaderboard", spy_compute)
-    request = pb.GetLeaderboardRequest(round=c.round.name, method=pb.AGGREGATION_METHOD_TRIMMED_MEAN, page_size=1)
-    first = await competition_stub.GetLeaderboard(request, metadata=admin())
-    second = await competition_stub.GetLeaderboard(
-        pb.GetLeaderboardRequest(
-            round=c.round.name,
-            method=pb.AGGREGATION_METHOD_TRIMMED_MEAN,
-            page_size=1,
-            page_token=first.next_page_token,
-        ),
-        metadata=admin(),
-    )
-    assert [r.rank for r in (*first.rows, *second.rows)] == [1, 2]
-    assert len(fingerprint_threads) == 2
-    assert len(computed) == 1
-    assert loop_thread not in fingerprint_threads + computed
 
 
 async def test_close_and_finalize_need_the_previous_round_finalized(

@@ -694,10 +694,18 @@ async def test_judges_leaving_the_panel_lose_their_open_assignments(
         == 1
     )
     await seal_audit(competition_service)
-    events = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=1000), metadata=admin())
+    # Every page: the shared service's log holds the events of every test before this one.
+    events: list[pb.AuditEvent] = []
+    token = ""
+    while True:
+        page = await stub.ListAuditEvents(pb.ListAuditEventsRequest(page_size=500, page_token=token), metadata=admin())
+        events += page.events
+        token = page.next_page_token
+        if not token:
+            break
     withdrawn = [
         e
-        for e in events.events
+        for e in events
         if e.action == "assignments.withdrawn" and c.id in e.payload_json and leaving in e.payload_json
     ]
     assert len(withdrawn) == 1

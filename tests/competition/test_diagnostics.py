@@ -107,5 +107,5 @@ def test_icc1_properties(rows: list[tuple[str, str, int]], rnd: random.Random, s
     if value is None:
         return
     assert value <= 1.0 + 1e-9
-    moved = agreement([s(x.judge_id, x.entry_id, x.score + shift) for x in sheets])
+    moved = agreement([s(x.judge_id, x.entry_id, float(x.score) + shift) for x in sheets])
     assert moved == pytest.approx(value, abs=1e-9)

@@ -195,11 +195,18 @@ async def test_a_contest_from_set_up_to_awards(postgres_url: str, capsys: pytest
             advanced = [r.entry for r in rows if r.outcome == pb.OUTCOME_ADVANCED]
             if position < 2:
                 assert len(advanced) == [30, 12][position]
-                listed = await stub.ListEntries(
-                    pb.ListEntriesRequest(parent=contest.name, round=rounds[position + 1].name, page_size=100),
-                    metadata=viewer(),
-                )
-                assert sorted(e.name for e in listed.entries) == sorted(advanced)
+                listed: list[str] = []
+                token = ""
+                while True:
+                    page_of = await stub.ListEntries(
+                        pb.ListEntriesRequest(parent=contest.name, round=rounds[position + 1].name, page_token=token),
+                        metadata=viewer(),
+                    )
+                    listed += [e.name for e in page_of.entries]
+                    token = page_of.next_page_token
+                    if not token:
+                        break
+                assert sorted(listed) == sorted(advanced)
             else:
                 finalists = [r.entry for r in rows]
 

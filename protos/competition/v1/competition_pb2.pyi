@@ -751,7 +751,7 @@ class GetLeaderboardRequest(_message.Message):
     def __init__(self, round: _Optional[str] = ..., method: _Optional[_Union[AggregationMethod, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class LeaderboardRow(_message.Message):
-    __slots__ = ("rank", "entry", "title", "score", "display_score", "sheet_count", "spread", "robustness", "method_sensitive", "within_cut", "outcome", "award_tier")
+    __slots__ = ("rank", "entry", "title", "score", "display_score", "sheet_count", "spread", "robustness", "method_sensitive", "within_cut", "outcome", "award_tier", "note")
     RANK_FIELD_NUMBER: _ClassVar[int]
     ENTRY_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -764,6 +764,7 @@ class LeaderboardRow(_message.Message):
     WITHIN_CUT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     AWARD_TIER_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     rank: int
     entry: str
     title: str
@@ -776,7 +777,8 @@ class LeaderboardRow(_message.Message):
     within_cut: bool
     outcome: Outcome
     award_tier: str
-    def __init__(self, rank: _Optional[int] = ..., entry: _Optional[str] = ..., title: _Optional[str] = ..., score: _Optional[float] = ..., display_score: _Optional[str] = ..., sheet_count: _Optional[int] = ..., spread: _Optional[float] = ..., robustness: _Optional[float] = ..., method_sensitive: _Optional[bool] = ..., within_cut: _Optional[bool] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., award_tier: _Optional[str] = ...) -> None: ...
+    note: str
+    def __init__(self, rank: _Optional[int] = ..., entry: _Optional[str] = ..., title: _Optional[str] = ..., score: _Optional[float] = ..., display_score: _Optional[str] = ..., sheet_count: _Optional[int] = ..., spread: _Optional[float] = ..., robustness: _Optional[float] = ..., method_sensitive: _Optional[bool] = ..., within_cut: _Optional[bool] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., award_tier: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class Leaderboard(_message.Message):
     __slots__ = ("round", "method", "frozen", "digest", "bootstrap_resamples", "rows", "next_page_token", "total_entries")
@@ -799,10 +801,14 @@ class Leaderboard(_message.Message):
     def __init__(self, round: _Optional[str] = ..., method: _Optional[_Union[AggregationMethod, str]] = ..., frozen: _Optional[bool] = ..., digest: _Optional[str] = ..., bootstrap_resamples: _Optional[int] = ..., rows: _Optional[_Iterable[_Union[LeaderboardRow, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_entries: _Optional[int] = ...) -> None: ...
 
 class GetJudgingProgressRequest(_message.Message):
-    __slots__ = ("round",)
+    __slots__ = ("round", "page_size", "page_token")
     ROUND_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     round: str
-    def __init__(self, round: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, round: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class JudgeProgress(_message.Message):
     __slots__ = ("judge", "expected", "submitted", "missing")
@@ -831,20 +837,22 @@ class EntryProgress(_message.Message):
     def __init__(self, entry: _Optional[str] = ..., expected: _Optional[int] = ..., submitted: _Optional[int] = ..., missing: _Optional[int] = ..., coverage_shortfall: _Optional[int] = ...) -> None: ...
 
 class JudgingProgress(_message.Message):
-    __slots__ = ("round", "expected", "submitted", "ratio", "judges", "entries")
+    __slots__ = ("round", "expected", "submitted", "ratio", "judges", "entries", "next_page_token")
     ROUND_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_FIELD_NUMBER: _ClassVar[int]
     RATIO_FIELD_NUMBER: _ClassVar[int]
     JUDGES_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     round: str
     expected: int
     submitted: int
     ratio: float
     judges: _containers.RepeatedCompositeFieldContainer[JudgeProgress]
     entries: _containers.RepeatedCompositeFieldContainer[EntryProgress]
-    def __init__(self, round: _Optional[str] = ..., expected: _Optional[int] = ..., submitted: _Optional[int] = ..., ratio: _Optional[float] = ..., judges: _Optional[_Iterable[_Union[JudgeProgress, _Mapping]]] = ..., entries: _Optional[_Iterable[_Union[EntryProgress, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, round: _Optional[str] = ..., expected: _Optional[int] = ..., submitted: _Optional[int] = ..., ratio: _Optional[float] = ..., judges: _Optional[_Iterable[_Union[JudgeProgress, _Mapping]]] = ..., entries: _Optional[_Iterable[_Union[EntryProgress, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetJudgeDiagnosticsRequest(_message.Message):
     __slots__ = ("round",)

@@ -33,6 +33,18 @@ class CompetitionServiceStub:
     Roles (bearer token): competition.admin (everything), competition.judge (the token subject is
     the judge id: own assignments, own score sheets, conflict declarations), competition.viewer
     (read-only, no score sheets before a round is finalized).
+
+    Bounded requests: every repeated field of a request has a maximum number of items (criteria 20,
+    scores 20, award tiers 20, team members 50, organisations and affiliations 50, domains 4, a
+    contest's judges 500, batch requests 1000, update mask paths 20). A longer list is refused
+    INVALID_ARGUMENT with one field violation "at most N items" before its items are looked at.
+
+    Scores are exact. A criterion value is read as the decimal it prints as (the shortest decimal
+    that round-trips the double) and must lie on the criterion's grid, min_value + k·step. A sheet's
+    score (Σ weight·(value − min)/(max − min) / Σ weight × 100) and every MEAN and TRIMMED_MEAN
+    aggregate are exact fractions; ZSCORE aggregates are exact too (a rational plus rational multiples
+    of square roots). Ranks, ties, the advancement cut and awards are decided on these exact values,
+    so two entries tie exactly when their scores are the same number; doubles only render them.
     """
 
     def __init__(self, channel):
@@ -251,6 +263,18 @@ class CompetitionServiceServicer:
     Roles (bearer token): competition.admin (everything), competition.judge (the token subject is
     the judge id: own assignments, own score sheets, conflict declarations), competition.viewer
     (read-only, no score sheets before a round is finalized).
+
+    Bounded requests: every repeated field of a request has a maximum number of items (criteria 20,
+    scores 20, award tiers 20, team members 50, organisations and affiliations 50, domains 4, a
+    contest's judges 500, batch requests 1000, update mask paths 20). A longer list is refused
+    INVALID_ARGUMENT with one field violation "at most N items" before its items are looked at.
+
+    Scores are exact. A criterion value is read as the decimal it prints as (the shortest decimal
+    that round-trips the double) and must lie on the criterion's grid, min_value + k·step. A sheet's
+    score (Σ weight·(value − min)/(max − min) / Σ weight × 100) and every MEAN and TRIMMED_MEAN
+    aggregate are exact fractions; ZSCORE aggregates are exact too (a rational plus rational multiples
+    of square roots). Ranks, ties, the advancement cut and awards are decided on these exact values,
+    so two entries tie exactly when their scores are the same number; doubles only render them.
     """
 
     def CreateContest(self, request, context):
@@ -319,7 +343,8 @@ class CompetitionServiceServicer:
 
     def FinalizeRound(self, request, context):
         """CLOSED → FINALIZED: freezes the leaderboard (snapshot + SHA-256 digest), marks entries
-        ADVANCED/ELIMINATED, and in the final round records the awards.
+        ADVANCED/ELIMINATED, and in the final round records the awards. Every entry of the round is
+        on the frozen leaderboard, those without a sheet too (0 sheets, ELIMINATED, see LeaderboardRow).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -739,6 +764,18 @@ class CompetitionService:
     Roles (bearer token): competition.admin (everything), competition.judge (the token subject is
     the judge id: own assignments, own score sheets, conflict declarations), competition.viewer
     (read-only, no score sheets before a round is finalized).
+
+    Bounded requests: every repeated field of a request has a maximum number of items (criteria 20,
+    scores 20, award tiers 20, team members 50, organisations and affiliations 50, domains 4, a
+    contest's judges 500, batch requests 1000, update mask paths 20). A longer list is refused
+    INVALID_ARGUMENT with one field violation "at most N items" before its items are looked at.
+
+    Scores are exact. A criterion value is read as the decimal it prints as (the shortest decimal
+    that round-trips the double) and must lie on the criterion's grid, min_value + k·step. A sheet's
+    score (Σ weight·(value − min)/(max − min) / Σ weight × 100) and every MEAN and TRIMMED_MEAN
+    aggregate are exact fractions; ZSCORE aggregates are exact too (a rational plus rational multiples
+    of square roots). Ranks, ties, the advancement cut and awards are decided on these exact values,
+    so two entries tie exactly when their scores are the same number; doubles only render them.
     """
 
     @staticmethod

@@ -35,6 +35,7 @@ from services.competition.domain.models import (
     ScoreSheet,
     TeamMember,
 )
+from services.competition.domain.results import NO_SHEETS_NOTE
 from services.competition.domain.scoring import AggregationMethod
 from services.competition.store.landing import Landing
 
@@ -371,6 +372,7 @@ def leaderboard_row_to_proto(contest_id: str, row: dict[str, Any]) -> pb.Leaderb
         within_cut=bool(row["within_cut"]),
         outcome=outcome_to_proto(str(row["outcome"]) or None),
         award_tier=str(row["award_tier"]),
+        note=NO_SHEETS_NOTE if int(row["sheet_count"]) == 0 else "",
     )
 
 

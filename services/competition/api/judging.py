@@ -7,6 +7,9 @@ A judge is always the token subject, never a request field.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
@@ -14,13 +17,14 @@ from services.common.auth import Caller, require_role
 from services.common.errors import ViolationCollector, permission_denied
 from services.common.pagination import page_size
 from services.common.text import check_text
-from services.competition.api import codec
+from services.competition.api import codec, pages
 from services.competition.api.base import ADMIN, JUDGE, READERS, ServicerBase
 from services.competition.api.names import contest_ref, entry_ref, judge_ref, round_ref, same_contest
+from services.competition.api.pages import bounded_page_size
 from services.competition.app import judging
 from services.competition.domain import setup as rules
-from services.competition.domain.judging import contest_conflicts, judging_progress
-from services.competition.domain.models import ConflictSource, Round
+from services.competition.domain.judging import affiliation_conflicts_of, judge_keys
+from services.competition.domain.models import Conflict, ConflictSource, Judge, Round
 from services.competition.domain.stages import (
     RoundState,
 )
@@ -28,11 +32,14 @@ from services.competition.store import assignments as assignment_store
 from services.competition.store import contests as contest_store
 from services.competition.store import entries as entry_store
 from services.competition.store import judges as judge_store
+from services.competition.store import progress as progress_store
 from services.competition.store import rounds as round_store
 from services.competition.store import sheets as sheet_store
 
 BLIND_REVIEW = "BLIND_REVIEW"
 MAX_COMMENT = 4000
+CONFLICT_CHUNK = 1000
+"""Entries matched against the judges per step of ListConflicts."""
 
 
 def is_admin(caller: Caller) -> bool:
@@ -74,7 +81,7 @@ class JudgingMethods(ServicerBase):
         self, request: pb.ListConflictsRequest, context: aio.ServicerContext
     ) -> pb.ListConflictsResponse:
         caller = require_role(ADMIN, JUDGE)
-        limit = page_size(request.page_size)
+        limit = bounded_page_size(request.page_size, pages.CONFLICTS_MAX)
         violations = ViolationCollector()
         contest_id = contest_ref(request.parent, "parent", violations)
         requested_judge = judge_ref(request.judge, "judge", violations) if request.judge else ""
@@ -91,26 +98,62 @@ class JudgingMethods(ServicerBase):
             if judge_id
             else await judge_store.on_panel(self.pool, contest.judge_ids)
         )
-        entries = (
-            list((await entry_store.get_many(self.pool, contest_id, [entry_id])).values())
-            if entry_id
-            else await entry_store.all_in_contest(self.pool, contest_id)
+        position = tuple(after) if after is not None else None
+        declared = sorted(
+            (
+                c
+                for c in await assignment_store.declared(
+                    self.pool, contest_id, judge_id=judge_id or None, entry_id=entry_id or None
+                )
+                if position is None or (c.entry_id, c.judge_id, c.source.value) > position
+            ),
+            key=lambda c: (c.entry_id, c.judge_id, c.source.value),
         )
-        declared = await assignment_store.declared(
-            self.pool, contest_id, judge_id=judge_id or None, entry_id=entry_id or None
-        )
-        conflicts = contest_conflicts(contest_id, judges, entries, declared)
-        if after is not None:
-            position = tuple(after)
-            conflicts = [c for c in conflicts if (c.entry_id, c.judge_id, c.source.value) > position]
-        page = conflicts[:limit]
-        last = page[-1] if len(conflicts) > limit else None
+        page = await self._conflicts_page(contest_id, judges, entry_id or None, declared, position, limit + 1)
+        last = page[limit - 1] if len(page) > limit else None
         return pb.ListConflictsResponse(
-            conflicts=[codec.conflict_to_proto(c) for c in page],
+            conflicts=[codec.conflict_to_proto(c) for c in page[:limit]],
             next_page_token=self.tokens.encode([last.entry_id, last.judge_id, last.source.value], request)
             if last
             else "",
         )
+
+    async def _conflicts_page(
+        self,
+        contest_id: str,
+        judges: list[Judge],
+        entry_id: str | None,
+        declared: list[Conflict],
+        position: tuple[Any, ...] | None,
+        wanted: int,
+    ) -> list[Conflict]:
+        """The first ``wanted`` conflicts after ``position`` in (entry, judge, source) order: derived
+        ones for ``judges`` over the contest's entries a chunk at a time (matched in a worker thread,
+        stopping as soon as the page is full), merged with the ``declared`` ones."""
+        keys = await asyncio.to_thread(judge_keys, judges)
+        found: list[Conflict] = []
+        start = str(position[0]) if position else None
+        inclusive = True
+        while len(found) < wanted:
+            chunk = (
+                await entry_store.organisations_from(
+                    self.pool, contest_id, start, CONFLICT_CHUNK, inclusive=inclusive, only=entry_id
+                )
+                if keys
+                else []
+            )
+            derived = await asyncio.to_thread(affiliation_conflicts_of, contest_id, keys, chunk) if chunk else []
+            done = len(chunk) < CONFLICT_CHUNK
+            # Declared conflicts up to the chunk's last entry (all of the rest after the last chunk).
+            upto = chunk[-1][0] if chunk and not done else None
+            taken = [c for c in declared if upto is None or c.entry_id <= upto]
+            declared = declared[len(taken) :]
+            merged = sorted([*derived, *taken], key=lambda c: (c.entry_id, c.judge_id, c.source.value))
+            found += [c for c in merged if position is None or (c.entry_id, c.judge_id, c.source.value) > position]
+            if done:
+                break
+            start, inclusive = chunk[-1][0], False
+        return found[:wanted]
 
     # --- assignments ------------------------------------------------------------------------
 
@@ -203,7 +246,7 @@ class JudgingMethods(ServicerBase):
         self, request: pb.ListScoreSheetsRequest, context: aio.ServicerContext
     ) -> pb.ListScoreSheetsResponse:
         caller = require_role(*READERS)
-        limit = page_size(request.page_size)
+        limit = bounded_page_size(request.page_size, pages.SCORE_SHEETS_MAX)
         violations = ViolationCollector()
         contest_id, round_id = round_ref(request.round, "round", violations)
         requested_judge = judge_ref(request.judge, "judge", violations) if request.judge else ""
@@ -248,41 +291,59 @@ class JudgingMethods(ServicerBase):
         self, request: pb.GetJudgingProgressRequest, context: aio.ServicerContext
     ) -> pb.JudgingProgress:
         """Admins and viewers see every judge and entry (counts only, no scores); a judge sees their
-        own row and the totals of their own assignments."""
+        own row and the totals of their own assignments. Counted in SQL, both lists paged together."""
         caller = require_role(*READERS)
+        limit = pages.progress_page_size(request.page_size)
         violations = ViolationCollector()
         contest_id, round_id = round_ref(request.round, "round", violations)
         violations.raise_if_any()
+        after = self.tokens.decode(request.page_token, request)
+        judge_after, entry_after, judges_done, entries_done = after if after else (None, None, False, False)
         current = await round_store.get(self.pool, contest_id, round_id)
-        assignments = await assignment_store.for_round(self.pool, contest_id, round_id)
         only_own = not caller.has_any([ADMIN, "competition.viewer"])
-        if only_own:
-            mine = [a for a in assignments if a.judge_id == caller.subject]
-            progress = judging_progress([], mine, current.judges_per_entry)
-        else:
-            entry_ids = await round_store.entry_ids(self.pool, current)
-            progress = judging_progress(entry_ids, assignments, current.judges_per_entry)
+        own = caller.subject if only_own else None
+        total = await progress_store.totals(self.pool, contest_id, round_id, own)
+        judges: list[progress_store.Count] = []
+        if not judges_done:
+            judges = await progress_store.judges_page(self.pool, contest_id, round_id, judge_after, limit + 1, own)
+        entries: list[progress_store.Count] = []
+        if not entries_done and not only_own:
+            entries = await progress_store.entries_page(self.pool, current, entry_after, limit + 1)
+        more_judges, more_entries = len(judges) > limit, len(entries) > limit
+        judges, entries = judges[:limit], entries[:limit]
+        token = ""
+        if more_judges or more_entries:
+            position = [
+                judges[-1].key if judges else judge_after,
+                entries[-1].key if entries else entry_after,
+                not more_judges,
+                not more_entries,
+            ]
+            token = self.tokens.encode(position, request)
+        k = current.judges_per_entry
         return pb.JudgingProgress(
             round=codec.round_name(contest_id, round_id),
-            expected=progress.expected,
-            submitted=progress.submitted,
-            ratio=progress.ratio,
+            expected=total.expected,
+            submitted=total.submitted,
+            ratio=total.submitted / total.expected if total.expected else 1.0,
             judges=[
                 pb.JudgeProgress(
-                    judge=codec.judge_name(t.key), expected=t.expected, submitted=t.submitted, missing=t.missing
+                    judge=codec.judge_name(t.key),
+                    expected=t.expected,
+                    submitted=t.submitted,
+                    missing=t.expected - t.submitted,
                 )
-                for t in progress.judges
+                for t in judges
             ],
-            entries=[]
-            if only_own
-            else [
+            entries=[
                 pb.EntryProgress(
                     entry=codec.entry_name(contest_id, t.key),
                     expected=t.expected,
                     submitted=t.submitted,
-                    missing=t.missing,
-                    coverage_shortfall=t.coverage_shortfall,
+                    missing=t.expected - t.submitted,
+                    coverage_shortfall=max(0, k - t.expected),
                 )
-                for t in progress.entries
+                for t in entries
             ],
+            next_page_token=token,
         )

@@ -8,32 +8,33 @@ every role reads the frozen snapshot.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import json
+from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from grpc import aio
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import require_role
 from services.common.errors import ViolationCollector, permission_denied
 from services.common.pagination import page_size
 from services.common.server import Platform
+from services.common.singleflight import SingleFlight
 from services.competition.api import codec
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import contest_ref, round_ref
 from services.competition.app import audit, results
 from services.competition.domain.diagnostics import agreement, judge_severity
-from services.competition.domain.models import Round, ScoreSheet
+from services.competition.domain.models import Round
 from services.competition.domain.ranking import DEFAULT_SEED
 from services.competition.domain.results import (
     LeaderboardLine,
     compute_leaderboard,
     cut_rule,
-    sheets_fingerprint,
     snapshot_rows,
 )
-from services.competition.domain.scoring import AggregationMethod, Sheet
+from services.competition.domain.scoring import AggregationMethod, GridScorer
 from services.competition.domain.stages import RoundState
 from services.competition.store import audit as audit_store
 from services.competition.store import contests as contest_store
@@ -41,70 +42,87 @@ from services.competition.store import entries as entry_store
 from services.competition.store import results as result_store
 from services.competition.store import rounds as round_store
 from services.competition.store import sheets as sheet_store
+from services.competition.store.results import Snapshot
 
 BLIND_REVIEW = "BLIND_REVIEW"
 
 
-def domain_sheets(sheets: list[ScoreSheet], entry_ids: set[str] | None = None) -> list[Sheet]:
-    return [
-        Sheet(judge_id=s.judge_id, entry_id=s.entry_id, score=s.total, criterion_scores=s.scores)
-        for s in sheets
-        if entry_ids is None or s.entry_id in entry_ids
-    ]
-
-
-# Live leaderboards kept per (round, round version, method, sheets): paging through 1,000 entries or
-# polling an open round does not rerun the bootstrap while no sheet changed.
+# Live leaderboards kept per (round, round version, method, sheets, entries): paging through 1,000
+# entries or polling an open round does not rerun the bootstrap while nothing changed, and concurrent
+# identical requests share one computation. Frozen snapshots are kept the same way (they never change).
 LEADERBOARD_CACHE_SIZE = 32
+LiveKey = tuple[str, str, int, str, str, str]
+
+
+@dataclass(frozen=True)
+class ComputedBoard:
+    lines: list[LeaderboardLine]
 
 
 class ResultsMethods(ServicerBase):
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self._audit_public_key = audit.signing_key(self.settings).public_key()
-        self._leaderboards: OrderedDict[tuple[str, str, int, str, str], list[LeaderboardLine]] = OrderedDict()
+        self.live_boards: SingleFlight[LiveKey, ComputedBoard] = SingleFlight(LEADERBOARD_CACHE_SIZE)
+        self.frozen_boards: SingleFlight[tuple[str, str], Snapshot] = SingleFlight(LEADERBOARD_CACHE_SIZE)
 
-    def _compute(self, sheets: list[Sheet], current: Round, method: AggregationMethod) -> list[LeaderboardLine]:
-        return compute_leaderboard(
+    def _compute_live(
+        self, raw: list[tuple[str, str, str]], entry_ids: list[str], current: Round, method: AggregationMethod
+    ) -> ComputedBoard:
+        """In a worker thread: decode and score the sheets exactly, rank, run the bootstrap."""
+        criteria = current.domain_criteria()
+        scorer = GridScorer(criteria)
+        sheets = [scorer.sheet(judge_id, entry_id, json.loads(values)) for entry_id, judge_id, values in raw]
+        lines = compute_leaderboard(
             sheets,
-            current.domain_criteria(),
+            criteria,
             method,
             cut_rule(current.advancement, current.award_tiers),
             self.settings.bootstrap_resamples,
             DEFAULT_SEED,
+            entry_ids=entry_ids,
         )
+        return ComputedBoard(lines)
 
-    def _prepare(
-        self, stored: list[ScoreSheet], current: Round, method: AggregationMethod, cached: frozenset[str]
-    ) -> tuple[list[Sheet], str, list[LeaderboardLine] | None]:
-        """In a worker thread: the sheets, their fingerprint, and the leaderboard unless the
-        fingerprint is among ``cached`` (then None: the caller takes it from the cache)."""
-        sheets = domain_sheets(stored)
-        fingerprint = sheets_fingerprint(sheets)
-        return sheets, fingerprint, None if fingerprint in cached else self._compute(sheets, current, method)
+    async def _live_lines(self, current: Round, method: AggregationMethod) -> list[LeaderboardLine]:
+        """The live leaderboard of the round. A cache hit costs two small queries; a miss reads the
+        sheets and computes in a worker thread, once for every concurrent identical request."""
+        sheets_key = await sheet_store.fingerprint(self.pool, current.contest_id, current.id)
+        entries_key = await round_store.entries_fingerprint(self.pool, current)
+        key: LiveKey = (current.contest_id, current.id, current.version, method.value, sheets_key, entries_key)
 
-    async def _live_rows(
-        self, executor: asyncpg.Connection | asyncpg.Pool, current: Round, method: AggregationMethod
-    ) -> list[dict[str, Any]]:
-        """The leaderboard computed from the current sheets. Converting and fingerprinting the sheets
-        and the bootstrap run in one worker-thread call so the event loop keeps serving other calls;
-        the cache itself is read and written only here, on the loop."""
-        stored = await sheet_store.for_round(executor, current.contest_id, current.id)
-        prefix = (current.contest_id, current.id, current.version, method.value)
-        cached = frozenset(key[4] for key in self._leaderboards if key[:4] == prefix)
-        sheets, fingerprint, lines = await asyncio.to_thread(self._prepare, stored, current, method, cached)
-        key = (*prefix, fingerprint)
-        if lines is None:
-            lines = self._leaderboards.get(key)
-        if lines is None:
-            # Evicted while the fingerprint was being computed.
-            lines = await asyncio.to_thread(self._compute, sheets, current, method)
-        self._leaderboards[key] = lines
-        self._leaderboards.move_to_end(key)
-        while len(self._leaderboards) > LEADERBOARD_CACHE_SIZE:
-            self._leaderboards.popitem(last=False)
-        titles = await entry_store.titles(executor, current.contest_id, [line.entry_id for line in lines])
-        return [dict(row) for row in snapshot_rows(lines, titles, [])]
+        async def compute() -> ComputedBoard:
+            entry_ids = await round_store.entry_ids(self.pool, current)
+            raw = await sheet_store.raw_values(self.pool, current.contest_id, current.id)
+            return await asyncio.to_thread(self._compute_live, raw, entry_ids, current, method)
+
+        return (await self.live_boards.run(key, compute)).lines
+
+    async def _frozen(self, contest_id: str, round_id: str) -> Snapshot:
+        async def read() -> Snapshot:
+            snapshot = await result_store.snapshot(self.pool, contest_id, round_id)
+            assert snapshot is not None, "a FINALIZED round always has its snapshot"
+            return snapshot
+
+        return await self.frozen_boards.run((contest_id, round_id), read)
+
+    def flight_families(self) -> list[Metric]:
+        """Counters of the live-leaderboard computations, for the metrics endpoint (no labels: the
+        business metrics carry only contest and round labels)."""
+        stats = self.live_boards.stats
+        return [
+            CounterMetricFamily(
+                "competition_live_leaderboard_computations",
+                "Live leaderboards computed (sheets read, scored and bootstrapped) since start.",
+                value=stats.computed,
+            ),
+            CounterMetricFamily(
+                "competition_live_leaderboard_shared",
+                "Live-leaderboard reads answered without computing: by a computation already running for an "
+                "identical request, or from the cache.",
+                value=stats.joined + stats.cached,
+            ),
+        ]
 
     async def GetLeaderboard(self, request: pb.GetLeaderboardRequest, context: aio.ServicerContext) -> pb.Leaderboard:
         caller = require_role(*READERS)
@@ -118,31 +136,34 @@ class ResultsMethods(ServicerBase):
         frozen = current.state is RoundState.FINALIZED
         if not frozen and not caller.has_any([ADMIN]):
             raise permission_denied(BLIND_REVIEW, "the leaderboard is published when the round is FINALIZED")
+        # Rows are a ranked list: the position is the offset into it.
+        offset = int(after[0]) if after else 0
         if frozen:
-            snapshot = await result_store.snapshot(self.pool, contest_id, round_id)
-            assert snapshot is not None, "a FINALIZED round always has its snapshot"
-            rows: list[dict[str, Any]] = [dict(r) for r in snapshot.rows]
+            snapshot = await self._frozen(contest_id, round_id)
+            total = len(snapshot.rows)
+            rows: list[dict[str, Any]] = [dict(r) for r in snapshot.rows[offset : offset + limit]]
             method = AggregationMethod(snapshot.method)
             digest = snapshot.digest
             resamples = snapshot.bootstrap_resamples
         else:
             method = requested or current.aggregation
-            rows = await self._live_rows(self.pool, current, method)
+            lines = await self._live_lines(current, method)
+            total = len(lines)
+            page_lines = lines[offset : offset + limit]
+            titles = await entry_store.titles(self.pool, contest_id, [line.entry_id for line in page_lines])
+            rows = [dict(row) for row in snapshot_rows(page_lines, titles, [])]
             digest = ""
             resamples = self.settings.bootstrap_resamples
-        # Rows are a ranked list: the position is the offset into it.
-        offset = int(after[0]) if after else 0
-        page = rows[offset : offset + limit]
-        more = offset + limit < len(rows)
+        more = offset + limit < total
         return pb.Leaderboard(
             round=codec.round_name(contest_id, round_id),
             method=codec.method_to_proto(method),
             frozen=frozen,
             digest=digest,
             bootstrap_resamples=resamples,
-            rows=[codec.leaderboard_row_to_proto(contest_id, row) for row in page],
+            rows=[codec.leaderboard_row_to_proto(contest_id, row) for row in rows],
             next_page_token=self.tokens.encode([offset + limit], request) if more else "",
-            total_entries=len(rows),
+            total_entries=total,
         )
 
     async def FinalizeRound(self, request: pb.FinalizeRoundRequest, context: aio.ServicerContext) -> pb.Round:
@@ -159,10 +180,13 @@ class ResultsMethods(ServicerBase):
         violations = ViolationCollector()
         contest_id, round_id = round_ref(request.round, "round", violations)
         violations.raise_if_any()
-        await round_store.get(self.pool, contest_id, round_id)
-        sheets = domain_sheets(await sheet_store.for_round(self.pool, contest_id, round_id))
+        current = await round_store.get(self.pool, contest_id, round_id)
+        raw = await sheet_store.raw_values(self.pool, contest_id, round_id)
+        scorer = GridScorer(current.domain_criteria())
 
         def diagnose() -> tuple[list[pb.JudgeSeverity], float | None]:
+            # Decoding and scoring the sheets too run here, off the event loop.
+            sheets = [scorer.sheet(judge_id, entry_id, json.loads(values)) for entry_id, judge_id, values in raw]
             severities = judge_severity(sheets)
             rows = [
                 pb.JudgeSeverity(

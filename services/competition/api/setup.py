@@ -8,9 +8,8 @@ from grpc import aio
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import require_role
 from services.common.errors import ViolationCollector
-from services.common.pagination import page_size
 from services.common.text import check_text
-from services.competition.api import codec
+from services.competition.api import codec, pages
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import (
     contest_ref,
@@ -20,6 +19,7 @@ from services.competition.api.names import (
     mask_paths,
     round_ref,
 )
+from services.competition.api.pages import bounded_page_size
 from services.competition.app import setup
 from services.competition.domain import setup as rules
 from services.competition.domain.models import EntryFields
@@ -91,7 +91,7 @@ class SetupMethods(ServicerBase):
         self, request: pb.ListContestsRequest, context: aio.ServicerContext
     ) -> pb.ListContestsResponse:
         require_role(*READERS)
-        limit = page_size(request.page_size)
+        limit = bounded_page_size(request.page_size, pages.CONTESTS_MAX)
         violations = ViolationCollector()
         violations.check(
             request.year == 0 or rules.MIN_YEAR <= request.year <= rules.MAX_YEAR,
@@ -152,7 +152,7 @@ class SetupMethods(ServicerBase):
 
     async def ListRounds(self, request: pb.ListRoundsRequest, context: aio.ServicerContext) -> pb.ListRoundsResponse:
         require_role(*READERS)
-        limit = page_size(request.page_size)
+        limit = bounded_page_size(request.page_size, pages.ROUNDS_MAX)
         contest_id = _contest_id(request.parent, "parent")
         after = self.tokens.decode(request.page_token, request)
         await contest_store.get(self.pool, contest_id)
@@ -244,7 +244,7 @@ class SetupMethods(ServicerBase):
 
     async def ListEntries(self, request: pb.ListEntriesRequest, context: aio.ServicerContext) -> pb.ListEntriesResponse:
         require_role(*READERS)
-        limit = page_size(request.page_size)
+        limit = bounded_page_size(request.page_size, pages.ENTRIES_MAX)
         violations = ViolationCollector()
         contest_id = contest_ref(request.parent, "parent", violations)
         domain = codec.domain_from_proto(request.domain, "domain", violations, required=False)
@@ -319,7 +319,7 @@ class SetupMethods(ServicerBase):
 
     async def ListJudges(self, request: pb.ListJudgesRequest, context: aio.ServicerContext) -> pb.ListJudgesResponse:
         require_role(*READERS)
-        limit = page_size(request.page_size)
+        limit = bounded_page_size(request.page_size, pages.JUDGES_MAX)
         violations = ViolationCollector()
         domain = codec.domain_from_proto(request.domain, "domain", violations, required=False)
         violations.raise_if_any()

@@ -12,29 +12,20 @@ from services.competition.api import codec
 from services.competition.app.context import App, run
 from services.competition.app.locks import Lock
 from services.competition.domain import setup as rules
-from services.competition.domain.models import ScoreSheet
 from services.competition.domain.ranking import DEFAULT_SEED, leaderboard_digest
 from services.competition.domain.results import (
     compute_leaderboard,
     cut_rule,
+    exact_sheets,
     freeze_row,
     round_results,
     snapshot_rows,
 )
-from services.competition.domain.scoring import Sheet
 from services.competition.domain.stages import RoundState, check_round_transition, ensure_round_writable
 from services.competition.store import entries as entry_store
 from services.competition.store import results as result_store
 from services.competition.store import rounds as round_store
 from services.competition.store import sheets as sheet_store
-
-
-def domain_sheets(sheets: list[ScoreSheet], entry_ids: set[str] | None = None) -> list[Sheet]:
-    return [
-        Sheet(judge_id=s.judge_id, entry_id=s.entry_id, score=s.total, criterion_scores=s.scores)
-        for s in sheets
-        if entry_ids is None or s.entry_id in entry_ids
-    ]
 
 
 async def finalize_round(app: App, caller: Caller, contest_id: str, round_id: str, key: RequestKey | None) -> pb.Round:
@@ -48,7 +39,8 @@ async def finalize_round(app: App, caller: Caller, contest_id: str, round_id: st
         before = await round_store.previous(connection, current)
         rules.ensure_previous_finalized(contest_id, before, "finalized")
         entry_ids = await round_store.entry_ids(connection, current)
-        sheets = domain_sheets(await sheet_store.for_round(connection, contest_id, round_id), set(entry_ids))
+        stored = await sheet_store.for_round(connection, contest_id, round_id)
+        sheets = exact_sheets(stored, current.domain_criteria(), entry_ids)
         lines = await asyncio.to_thread(
             compute_leaderboard,
             sheets,
@@ -57,6 +49,7 @@ async def finalize_round(app: App, caller: Caller, contest_id: str, round_id: st
             cut_rule(current.advancement, current.award_tiers),
             resamples,
             DEFAULT_SEED,
+            entry_ids,
         )
         results = round_results(lines, entry_ids, current.award_tiers)
         titles = await entry_store.titles(connection, contest_id, entry_ids)

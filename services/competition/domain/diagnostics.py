@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from services.competition.domain.exact import Exact
 from services.competition.domain.scoring import (
     AggregationMethod,
     EntryAggregate,
@@ -51,7 +52,7 @@ def judge_severity(
     for sheet in sorted(sheet_list, key=lambda s: (s.judge_id, s.entry_id, s.score)):
         if sheet.entry_id not in consensus:
             raise ValueError(f"no aggregate for entry {sheet.entry_id!r}")
-        deviations.setdefault(sheet.judge_id, []).append(sheet.score - consensus[sheet.entry_id].score)
+        deviations.setdefault(sheet.judge_id, []).append(float(Exact(sheet.score) - consensus[sheet.entry_id].score))
     return {
         judge_id: JudgeSeverity(
             judge_id=judge_id,

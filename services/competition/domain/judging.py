@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.competition.domain.conflicts import normalise_organisation
 from services.competition.domain.models import Assignment, Conflict, ConflictSource, Entry, Judge
@@ -97,3 +98,50 @@ def judging_progress(entry_ids: Sequence[str], assignments: Iterable[Assignment]
         judges=judges,
         entries=entries,
     )
+
+
+@lru_cache(maxsize=65536)
+def organisation_key(name: str) -> str:
+    """:func:`~.conflicts.normalise_organisation`, remembered: the same names come back on every page
+    of every listing, and normalising (NFKC, case folding, legal forms) costs ~10 µs a name."""
+    return normalise_organisation(name)
+
+
+def judge_keys(judges: Iterable[Judge]) -> dict[str, frozenset[str]]:
+    """Each judge's affiliation keys (judges without any are left out: they conflict with nobody)."""
+    return {
+        judge.id: keys
+        for judge in judges
+        if (keys := frozenset(k for k in map(organisation_key, judge.affiliations) if k))
+    }
+
+
+def affiliation_conflicts_of(
+    contest_id: str, keys: Mapping[str, frozenset[str]], entries: Iterable[tuple[str, Sequence[str]]]
+) -> list[Conflict]:
+    """The affiliation conflicts between the judges of ``keys`` and ``entries`` ((entry_id,
+    organisations) pairs), sorted by (entry, judge): the same conflicts and reasons as
+    :func:`contest_conflicts` derives, for just these judges and entries."""
+    found: list[Conflict] = []
+    for entry_id, organisations in entries:
+        named = [(organisation_key(o), o) for o in organisations]
+        for judge_id in sorted(keys):
+            judge = keys[judge_id]
+            matched: list[str] = []
+            seen: set[str] = set()
+            for key, organisation in named:
+                if key and key in judge and key not in seen:
+                    seen.add(key)
+                    matched.append(organisation)
+            if matched:
+                found.append(
+                    Conflict(
+                        contest_id=contest_id,
+                        entry_id=entry_id,
+                        judge_id=judge_id,
+                        source=ConflictSource.AFFILIATION,
+                        reason="affiliated with " + ", ".join(matched),
+                    )
+                )
+    found.sort(key=lambda c: (c.entry_id, c.judge_id))
+    return found

@@ -6,13 +6,16 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cmp_to_key
 
 import numpy as np
 import numpy.typing as npt
 
 from services.common.errors import ViolationCollector
+from services.competition.domain.exact import Exact
 from services.competition.domain.scoring import (
     MIN_SHEETS_TO_TRIM,
     AggregationMethod,
@@ -23,13 +26,15 @@ from services.competition.domain.scoring import (
     Sheet,
     SheetTable,
     aggregate,
+    exact_decimal,
 )
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20240101
 _RESAMPLE_CHUNK = 128
+_RESAMPLE_DIGITS = 9
 """Resamples drawn per vectorised batch: bounds memory at chunk × entries × max sheets floats."""
-_CENT = Decimal("0.01")
+DISPLAY_PLACES = 2
 _DIGEST_VERSION = 1
 
 SortKey = tuple[float, ...]
@@ -66,17 +71,25 @@ class RankedEntry:
     rank: int
     entry_id: str
     score: float
-    """Unrounded: the ordering and the cut use this value."""
+    """The exact score as the nearest double (what the leaderboard shows as ``score``)."""
     display_score: Decimal
-    """``score`` rounded half-up to 2 decimals from its shortest repr (85.125 → 85.13)."""
+    """The exact score rounded half-up to 2 decimals (15.025 → 15.03)."""
     sheet_count: int
     spread: float
+    exact: Exact | None = field(default=None, compare=False)
+    """The exact score: ordering and the cut use this value."""
+
+    @property
+    def exact_score(self) -> Exact:
+        return self.exact if self.exact is not None else Exact(exact_decimal(self.score))
 
 
-def display_score(score: float) -> Decimal:
-    # repr is the shortest decimal that round-trips, i.e. what a person reads as the score, so a
-    # score printed as 85.125 rounds to 85.13 although its binary value may sit a hair below.
-    return Decimal(repr(score)).quantize(_CENT, rounding=ROUND_HALF_UP)
+def display_score(score: Exact | Fraction | float) -> Decimal:
+    """Half-up (halves away from zero) to 2 decimals of the exact value; a float is read as the decimal
+    it prints as (85.125 → 85.13)."""
+    if not isinstance(score, Exact):
+        score = Exact(exact_decimal(score))
+    return score.round_half_up(DISPLAY_PLACES)
 
 
 def tie_break_order(criteria: Sequence[Criterion]) -> list[str]:
@@ -85,47 +98,121 @@ def tie_break_order(criteria: Sequence[Criterion]) -> list[str]:
 
 
 def _sort_key(score: float, criterion_means: Mapping[str, float], sheet_count: int, order: Sequence[str]) -> SortKey:
-    # Larger is better on every component; an entry lacking a criterion loses that tie-break.
+    # Float form of the rank key, for the bootstrap. Larger is better on every component; an entry
+    # lacking a criterion loses that tie-break.
     return (score, *(criterion_means.get(name, -math.inf) for name in order), float(sheet_count))
 
 
+def compare_aggregates(a: EntryAggregate, b: EntryAggregate, order: Sequence[str]) -> int:
+    """-1, 0, 1 as ``a`` ranks below, level with or above ``b``, exactly: the score, then each criterion
+    mean in ``order`` (an entry lacking the criterion loses), then the number of sheets."""
+    found = a.score.compare(b.score)
+    if found:
+        return found
+    for name in order:
+        x, y = a.criterion_means.get(name), b.criterion_means.get(name)
+        if x != y:
+            if x is None or y is None:
+                return -1 if x is None else 1
+            return -1 if x < y else 1
+    return (a.sheet_count > b.sheet_count) - (a.sheet_count < b.sheet_count)
+
+
 def rank(aggregates: Mapping[str, EntryAggregate], criteria: Sequence[Criterion]) -> list[RankedEntry]:
-    """Order by unrounded score descending; ties broken by the mean on the highest-weight criterion,
-    then the next (equal weights in name order), then more sheets. Entries equal on all of these share
-    a rank (competition ranking 1, 1, 3) and are listed by entry_id."""
+    """Standard competition ranking ("1224") on exact values.
+
+    Order: exact score descending; an exact tie on the score is broken by the exact mean on the
+    highest-weight criterion, then the next (equal weights in name order), then more sheets. Entries
+    equal on all of these are tied: they share a rank, the next rank skips (1, 2, 2, 4), and they are
+    listed by entry_id."""
     order = tie_break_order(criteria)
-    keyed = sorted(
-        ((_sort_key(a.score, a.criterion_means, a.sheet_count, order), a) for a in aggregates.values()),
-        key=lambda pair: (tuple(-x for x in pair[0]), pair[1].entry_id),
-    )
+    keyed = _ordered(list(aggregates.values()), order)
     ranked: list[RankedEntry] = []
-    previous: SortKey | None = None
     current_rank = 0
-    for position, (key, agg) in enumerate(keyed, start=1):
-        if key != previous:
+    for position, (agg, tied_with_previous) in enumerate(keyed, start=1):
+        if not tied_with_previous:
             current_rank = position
-            previous = key
         ranked.append(
             RankedEntry(
                 rank=current_rank,
                 entry_id=agg.entry_id,
-                score=agg.score,
+                score=float(agg.score),
                 display_score=display_score(agg.score),
                 sheet_count=agg.sheet_count,
                 spread=agg.spread,
+                exact=agg.score,
             )
         )
     return ranked
 
 
+def _ordered(aggregates: list[EntryAggregate], order: Sequence[str]) -> list[tuple[EntryAggregate, bool]]:
+    """Best first, each with whether it is tied (equal on every key) with the one before."""
+    if all(not a.score.surds for a in aggregates):
+        # Rational scores: the keys as integers over common denominators, compared in C.
+        _, score_unit = _scale_of([a.score.rational for a in aggregates])
+        units = [_scale_of([m for a in aggregates if (m := a.criterion_means.get(n)) is not None])[1] for n in order]
+        missing = -(1 << 4096)  # below every mean: an entry lacking a criterion loses that tie-break
+
+        def key(a: EntryAggregate) -> tuple[int, ...]:
+            means = (a.criterion_means.get(name) for name in order)
+            return (
+                a.score.rational.numerator * (score_unit // a.score.rational.denominator),
+                *(
+                    missing if m is None else m.numerator * (u // m.denominator)
+                    for m, u in zip(means, units, strict=True)
+                ),
+                a.sheet_count,
+            )
+
+        keys = {a.entry_id: key(a) for a in aggregates}
+        sorted_aggregates = sorted(aggregates, key=lambda a: a.entry_id)
+        sorted_aggregates.sort(key=lambda a: keys[a.entry_id], reverse=True)
+        return [
+            (a, i > 0 and keys[a.entry_id] == keys[sorted_aggregates[i - 1].entry_id])
+            for i, a in enumerate(sorted_aggregates)
+        ]
+
+    def better_first(a: EntryAggregate, b: EntryAggregate) -> int:
+        return -compare_aggregates(a, b, order) or (a.entry_id > b.entry_id) - (a.entry_id < b.entry_id)
+
+    result = sorted(aggregates, key=cmp_to_key(better_first))
+    return [(a, i > 0 and compare_aggregates(result[i - 1], a, order) == 0) for i, a in enumerate(result)]
+
+
+def _advancing_aggregates(
+    aggregates: Mapping[str, EntryAggregate], order: Sequence[str], rule: AdvancementRule
+) -> set[str]:
+    """:func:`advancing` of :func:`rank` without rendering the ranked rows."""
+    if rule.threshold is not None:
+        threshold = exact_decimal(rule.threshold)
+        return {a.entry_id for a in aggregates.values() if a.score.compare(threshold) >= 0}
+    assert rule.top_n is not None
+    chosen: set[str] = set()
+    current_rank = 0
+    for position, (agg, tied) in enumerate(_ordered(list(aggregates.values()), order), start=1):
+        if not tied:
+            current_rank = position
+        if current_rank > rule.top_n:
+            break
+        chosen.add(agg.entry_id)
+    return chosen
+
+
+def _scale_of(values: Sequence[Fraction]) -> tuple[None, int]:
+    return None, math.lcm(*{v.denominator for v in values}) if values else 1
+
+
 def advancing(ranked: Iterable[RankedEntry], rule: AdvancementRule) -> set[str]:
-    """Entries that advance. Top N takes every entry whose rank is <= N, so entries sharing the rank at
-    the cut all advance (the cut may admit more than N; dropping one of them would need an arbitrary
-    choice). A threshold compares the unrounded score: score >= threshold."""
+    """Entries that advance. Top N takes every entry whose shared rank is <= N, so entries tied at the
+    cut all advance (the cut may admit more than N; dropping one of them would need an arbitrary
+    choice). A threshold compares the exact score: score >= threshold, the threshold read as the
+    decimal it prints as."""
     if rule.top_n is not None:
         return {r.entry_id for r in ranked if r.rank <= rule.top_n}
     assert rule.threshold is not None
-    return {r.entry_id for r in ranked if r.score >= rule.threshold}
+    threshold = exact_decimal(rule.threshold)
+    return {r.entry_id for r in ranked if r.exact_score.compare(threshold) >= 0}
 
 
 def robustness(
@@ -177,7 +264,9 @@ def robustness(
         # that drew the same scores tie exactly instead of by rounding noise.
         drawn_values = np.where(valid[None], values[drawn], np.inf)
         drawn_values.sort(axis=2)
-        scores = np.where(kept[None], drawn_values, 0.0).sum(axis=2) / divisor[None]
+        # Rounded to 1e-9 points: entries whose exact resampled means are equal from different sheets
+        # (e.g. 3500/51 twice) differ by float noise only, and must tie here as they do in rank().
+        scores = np.round(np.where(kept[None], drawn_values, 0.0).sum(axis=2) / divisor[None], _RESAMPLE_DIGITS)
         within = _within_cut(scores, rule, table, drawn, order)
         hits += within.sum(axis=0)
     return {entry_id: float(hits[i] / resamples) for i, entry_id in enumerate(table.entry_ids)}
@@ -226,10 +315,21 @@ def _resampled_key(table: SheetTable, drawn: IntArray, entry: int, order: Sequen
     return _sort_key(0.0, means, count, order)
 
 
-def method_sensitivity(sheets: Iterable[Sheet], criteria: Sequence[Criterion], rule: AdvancementRule) -> set[str]:
-    """Entries whose advancement is not the same under MEAN, TRIMMED_MEAN and ZSCORE."""
+def method_sensitivity(
+    sheets: Iterable[Sheet],
+    criteria: Sequence[Criterion],
+    rule: AdvancementRule,
+    known: Mapping[AggregationMethod, set[str]] | None = None,
+) -> set[str]:
+    """Entries whose advancement is not the same under MEAN, TRIMMED_MEAN and ZSCORE (``known``: the
+    advancing sets already computed for some methods)."""
     sheet_list = list(sheets)
-    outcomes = [advancing(rank(aggregate(sheet_list, method), criteria), rule) for method in AggregationMethod]
+    known = known or {}
+    order = tie_break_order(criteria)
+    outcomes = [
+        known[method] if method in known else _advancing_aggregates(aggregate(sheet_list, method), order, rule)
+        for method in AggregationMethod
+    ]
     everywhere = outcomes[0].intersection(*outcomes[1:])
     return outcomes[0].union(*outcomes[1:]) - everywhere
 

@@ -160,3 +160,21 @@ async def list_page(
         return entries, None
     last = entries[-1]
     return entries, [last.create_time.isoformat(), last.id]
+
+
+async def organisations_from(
+    executor: Executor, contest_id: str, start: str | None, limit: int, *, inclusive: bool, only: str | None = None
+) -> list[tuple[str, list[str]]]:
+    """(entry_id, organisations) of up to ``limit`` entries of the contest with organisations, by id
+    from ``start`` on (``inclusive`` or not), or just the entry ``only``: what conflicts need, not whole
+    entries. Ordered and compared by code point (COLLATE "C"), as the caller merges them in Python."""
+    comparison = ">=" if inclusive else ">"
+    rows = await executor.fetch(
+        "SELECT id, organisations FROM entries WHERE contest_id = $1 AND cardinality(organisations) > 0"
+        f' AND id COLLATE "C" {comparison} $2 AND ($3::text IS NULL OR id = $3) ORDER BY id COLLATE "C" LIMIT $4',
+        contest_id,
+        start or "",
+        only,
+        limit,
+    )
+    return [(r["id"], list(r["organisations"])) for r in rows]

@@ -186,3 +186,25 @@ async def entry_ids(executor: Executor, current: Round) -> list[str]:
         before.id,
     )
     return [r["entry_id"] for r in rows]
+
+
+async def entries_fingerprint(executor: Executor, current: Round) -> str:
+    """Identifies :func:`entry_ids` of the round without returning them (hashed in PostgreSQL): a
+    cache of the round's leaderboard stays valid while it is unchanged."""
+    if current.state is RoundState.FINALIZED:
+        source, args = "SELECT entry_id FROM round_results WHERE contest_id = $1 AND round_id = $2", [current.id]
+    else:
+        before = await previous(executor, current)
+        if before is None:
+            source, args = "SELECT id FROM entries WHERE contest_id = $1", []
+        else:
+            source = (
+                "SELECT entry_id FROM round_results WHERE contest_id = $1 AND round_id = $2 AND outcome = 'ADVANCED'"
+            )
+            args = [before.id]
+    value: str = await executor.fetchval(
+        f"SELECT count(*) || ':' || coalesce(md5(string_agg(m.id, ',' ORDER BY m.id)), '') FROM ({source}) AS m(id)",
+        current.contest_id,
+        *args,
+    )
+    return value

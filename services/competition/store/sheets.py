@@ -227,3 +227,28 @@ async def missing_count(executor: Executor, contest_id: str, round_id: str) -> i
         round_id,
     )
     return value
+
+
+async def fingerprint(executor: Executor, contest_id: str, round_id: str) -> str:
+    """Identifies the round's current sheets without reading them: each (entry, judge) with its
+    version. A version is never reused for a pair (a resubmission or a sheet written after a
+    withdrawal takes max + 1 of its history), so equal fingerprints mean equal sheets. Hashed in
+    PostgreSQL (the primary key index gives the order), so a cache hit costs the loop one small row."""
+    value: str = await executor.fetchval(
+        "SELECT count(*) || ':' || coalesce(md5(string_agg(entry_id || '/' || judge_id || '/' || version, ','"
+        " ORDER BY entry_id, judge_id)), '') FROM score_sheets WHERE contest_id = $1 AND round_id = $2",
+        contest_id,
+        round_id,
+    )
+    return value
+
+
+async def raw_values(executor: Executor, contest_id: str, round_id: str) -> list[tuple[str, str, str]]:
+    """(entry_id, judge_id, scores as JSON text) of every current sheet of the round: the JSON is left
+    undecoded so that a worker thread, not the event loop, parses thousands of sheets."""
+    rows = await executor.fetch(
+        "SELECT entry_id, judge_id, scores::text AS scores FROM score_sheets WHERE contest_id = $1 AND round_id = $2",
+        contest_id,
+        round_id,
+    )
+    return [(r["entry_id"], r["judge_id"], r["scores"]) for r in rows]
