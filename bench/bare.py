@@ -37,6 +37,8 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from services.common.db import create_pool
+from services.common.server import run
+from services.common.settings import ServiceSettings
 
 SERVICE = "bench.v1.Bare"
 ECHO, INSERT, SELECT = f"/{SERVICE}/Echo", f"/{SERVICE}/Insert", f"/{SERVICE}/Select"
@@ -225,7 +227,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.kind != "echo" and not args.database_url:
         parser.error(f"{args.kind} needs --database-url")
-    asyncio.run(serve(args))
+    # The services' default event loop: the ceiling must run on the same loop as what it bounds.
+    run(serve(args), ServiceSettings.model_fields["event_loop"].default)
     return 0
 
 

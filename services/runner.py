@@ -3,12 +3,16 @@
 Starts the embedded PostgreSQL under ``.data/`` unless database URLs are configured, generates
 development secrets once (``.data/dev-secrets.env``), starts each service as its own process (as
 it runs in its own container in production), waits for their health checks, loads the demo on
-first start, prints where everything is, and on Ctrl-C stops it all cleanly. Data persists.
+first start, prints where everything is, and on Ctrl-C stops it all cleanly, even when its output
+went to a pipe that is gone by then (``make run | tee log``). Data persists. A second ``make run`` on
+the same data directory says who is running and touches nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import secrets
 import signal
@@ -16,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -28,6 +33,8 @@ from services.portal import dev as portal
 DATA_DIR = Path(os.environ.get("SUITE_DATA_DIR", ".data"))
 SECRETS_FILE = DATA_DIR / "dev-secrets.env"
 DEMO_MARKER = DATA_DIR / "demo-loaded"
+# Held (flock) by the running `make run`; holds its pid.
+LOCK_FILE = DATA_DIR / "suite.lock"
 SERVICES = {"talent": (50051, 9101), "competition": (50052, 9102)}
 
 
@@ -58,6 +65,8 @@ def service_environment(name: str, database_url: str, keys: dict[str, str]) -> d
     environment.setdefault(prefix + "PAGE_TOKEN_SECRET", keys["SUITE_PAGE_TOKEN_SECRET"])
     if name == "talent":
         environment.setdefault(prefix + "PII_HASH_KEY", keys["SUITE_PII_HASH_KEY"])
+    # No load balancer in front of a local suite: nothing to drain, so Ctrl-C stops at once.
+    environment.setdefault(prefix + "SHUTDOWN_DRAIN_SECONDS", "0")
     return environment
 
 
@@ -82,27 +91,63 @@ async def wait_serving(port: int, deadline: float) -> None:
             await asyncio.sleep(0.3)
 
 
+def claim_suite() -> tuple[TextIO | None, str]:
+    """Hold the suite's lock for the life of this process: (the lock, "") or, when another ``make run``
+    holds it, (None, its pid). The kernel drops the lock when the process ends, however it ends."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    handle = open(LOCK_FILE, "a+")  # noqa: SIM115 - held open until the process exits
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        return None, holder
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle, ""
+
+
+def say(*values: object, error: bool = False) -> None:
+    """Print, even when nobody reads any more (``make run | tee log`` and Ctrl-C kill tee first): the
+    shutdown that follows must not be cut short by a broken pipe."""
+    stream = sys.stderr if error else sys.stdout
+    try:
+        print(*values, file=stream, flush=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
 def main() -> int:
+    lock, holder = claim_suite()
+    if lock is None:
+        say(f"the suite is already running (pid {holder}) on {DATA_DIR}/; stop it first (Ctrl-C there)", error=True)
+        return 1
     keys = dev_secrets()
     database_url = os.environ.get("SUITE_DATABASE_URL", "")
     every_service_configured = all(os.environ.get(f"{name.upper()}_DATABASE_URL") for name in SERVICES)
     embedded: EmbeddedPostgres | None = None
-    if not database_url and not every_service_configured:
-        embedded = EmbeddedPostgres(DATA_DIR, port=int(os.environ.get("SUITE_EMBEDDED_PG_PORT", "54329")))
-        embedded.start()
-        database_url = embedded.url
-        print(f"embedded PostgreSQL: data in {embedded.pgdata}, listening on {database_url}")
-
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
+    serving = False
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
+        if not serving:
+            raise KeyboardInterrupt  # still starting: stop waiting for health checks now
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
+        if not database_url and not every_service_configured:
+            embedded = EmbeddedPostgres(DATA_DIR, port=int(os.environ.get("SUITE_EMBEDDED_PG_PORT", "54329")))
+            embedded.start()
+            database_url = embedded.url
+            say(f"embedded PostgreSQL: data in {embedded.pgdata}, listening on {database_url}")
         for name in SERVICES:
             children[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], env=service_environment(name, database_url, keys)
@@ -118,15 +163,23 @@ def main() -> int:
         portal.wait_ready(deadline)
         if not DEMO_MARKER.exists() and os.environ.get("SUITE_DEMO", "1") != "0":
             load_demo(keys)
-        print_banner(keys)
+        serving = True
+        if not stopping:
+            try:
+                print_banner(keys)
+            except OSError:
+                say()  # stdout is gone; keep serving
         while not stopping:
             for name, child in children.items():
                 if child.poll() is not None:
-                    print(f"{name} exited with code {child.returncode}; stopping the suite", file=sys.stderr)
+                    say(f"{name} exited with code {child.returncode}; stopping the suite", error=True)
                     stopping = True
             time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
     finally:
-        print("stopping: services first (in-flight calls finish), then PostgreSQL", flush=True)
+        serving = True  # a second Ctrl-C must not interrupt the shutdown below
+        say("stopping: services first (in-flight calls finish), then PostgreSQL")
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -137,7 +190,7 @@ def main() -> int:
                 child.kill()
         if embedded is not None:
             embedded.stop()
-        print(f"stopped; data kept in {DATA_DIR}/")
+        say(f"stopped; data kept in {DATA_DIR}/")
     return 0
 
 

@@ -6,13 +6,16 @@ transaction under a transaction-level advisory lock, so replicas starting togeth
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
+
+from services.common.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,85 @@ async def migrate(connection: asyncpg.Connection, schema: str, package: str) -> 
     return applied_now
 
 
+class transaction:  # lower case: it reads as a function, ``async with transaction(pool) as connection:``
+    """A pool connection in a transaction: committed when the block ends normally, rolled back when it
+    raises. Every write of the services goes through here.
+
+    Once COMMIT has succeeded the work is durable and acknowledged to nobody yet; if handing the
+    connection back to the pool then fails (its reset needs the server, which may be going away), the
+    call must still succeed, or a client would retry a write that happened. Such a connection is
+    logged and terminated. Likewise a failed ROLLBACK never hides the error that caused it: the
+    server rolls back a transaction whose connection is gone anyway.
+    """
+
+    __slots__ = ("_connection", "_isolation", "_lease", "_readonly", "_transaction")
+
+    def __init__(self, pool: asyncpg.Pool, *, isolation: IsolationLevel | None = None, readonly: bool = False) -> None:
+        self._lease: Any = pool.acquire()
+        self._isolation = isolation
+        self._readonly = readonly
+        self._connection: Any = None
+        self._transaction: Any = None
+
+    async def __aenter__(self) -> Connection:
+        connection = await self._lease.__aenter__()
+        try:
+            self._transaction = connection.transaction(isolation=self._isolation, readonly=self._readonly)
+            await self._transaction.start()
+        except BaseException:
+            await _release(self._lease, connection)
+            raise
+        self._connection = connection
+        return connection  # type: ignore[no-any-return]
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        connection, self._connection = self._connection, None
+        try:
+            if exc_type is None:
+                await self._transaction.commit()
+            else:
+                try:
+                    await self._transaction.rollback()
+                except Exception:
+                    log.warning("rollback failed; the connection is dropped", exc_info=True)
+        finally:
+            await _release(self._lease, connection)
+
+
+class acquire:  # lower case: it reads as a function, ``async with acquire(pool) as connection:``
+    """A pool connection outside a transaction (each statement commits by itself), handed back like
+    :class:`transaction`'s: a failure to return it once the work is done never fails the call."""
+
+    __slots__ = ("_connection", "_lease")
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._lease: Any = pool.acquire()
+        self._connection: Any = None
+
+    async def __aenter__(self) -> Connection:
+        self._connection = await self._lease.__aenter__()
+        return self._connection  # type: ignore[no-any-return]
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        connection, self._connection = self._connection, None
+        await _release(self._lease, connection)
+
+
+IsolationLevel = Literal["read_committed", "read_uncommitted", "serializable", "repeatable_read"]
+
+
+async def _release(lease: Any, connection: Any) -> None:
+    """Return ``connection`` to the pool (``lease`` is the ``pool.acquire()`` it came from); if that
+    fails, drop it (the pool opens a new one later). The block's own error, if any, is not the
+    lease's concern: it was handled (rolled back) or is raised by the caller."""
+    try:
+        await lease.__aexit__(None, None, None)
+    except Exception:
+        log.warning("could not return a connection to the pool; terminating it", exc_info=True)
+        with contextlib.suppress(Exception):
+            connection.terminate()
+
+
 async def create_pool(url: str, schema: str, *, min_size: int, max_size: int, command_timeout: float) -> asyncpg.Pool:
     async def init(connection: asyncpg.Connection) -> None:
         # JSON columns come back as Python objects.
@@ -71,9 +153,17 @@ async def create_pool(url: str, schema: str, *, min_size: int, max_size: int, co
         command_timeout=command_timeout,
         server_settings={"search_path": schema, "application_name": schema},
         init=init,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a released connection runs instead of asyncpg's reset query (advisory unlock, CLOSE ALL,
+    UNLISTEN, RESET ALL): one round trip per release for state the services never leave behind. They
+    take transaction-level advisory locks only and SET nothing outside a transaction; asyncpg still
+    rolls back an open transaction on release whatever this does."""
 
 
 def _json_dumps(value: Any) -> str:

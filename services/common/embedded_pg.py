@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import os
 import pwd
+import shutil
 import socket
 import subprocess
 import warnings
@@ -67,14 +68,16 @@ class EmbeddedPostgres:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
 
     def _run(self, tool: str, *args: str) -> None:
-        result = subprocess.run(
-            [str(_bin() / tool), *args],
-            capture_output=True,
-            text=True,
-            user=_as_postgres_user(),
-            timeout=90,
-            check=False,
-        )
+        command = [str(_bin() / tool), *args]
+        user = _as_postgres_user()
+        switch = shutil.which("setpriv")
+        if user is not None and switch is not None:
+            # setpriv changes the user after exec: subprocess(user=...) would have to fork() this
+            # process, which, with grpc's threads running (tests stop and start PostgreSQL under
+            # a live server), can crash the child before exec.
+            command = [switch, "--reuid", user, "--regid", user, "--init-groups", *command]
+            user = None
+        result = subprocess.run(command, capture_output=True, text=True, user=user, timeout=90, check=False)
         if result.returncode != 0:
             log = self.pgdata / "log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""

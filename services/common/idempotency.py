@@ -33,6 +33,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from services.common.auth import current_caller
+from services.common.db import transaction
 from services.common.errors import DomainError, ViolationCollector, invalid_field
 from services.common.sql import Connection, Executor
 from services.common.text import check_text
@@ -151,11 +152,11 @@ async def run_once(
     """Run ``work`` in a transaction, at most once per key; the key and the response are stored by
     the transaction's last statement. ``resource`` names what the response is about (for erasure)."""
     if key is None:
-        async with pool.acquire() as connection, connection.transaction():
+        async with transaction(pool) as connection:
             # A pool connection is a proxy of one (the stubs type them apart).
             return await work(cast(asyncpg.Connection, connection))
     try:
-        async with pool.acquire() as connection, connection.transaction():
+        async with transaction(pool) as connection:
             response = await work(cast(asyncpg.Connection, connection))
             sql, args = store_statement(key, response, resource(response) if resource else None)
             if not await connection.fetchval(sql, *args):

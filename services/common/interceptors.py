@@ -1,31 +1,52 @@
-"""Server interceptors: observability (request id, JSON access log, Prometheus metrics), error
-mapping, and authentication. Each wraps the method's behaviour so that it runs in the RPC's own task
-and its contextvars reach the servicer."""
+"""The platform's part of every call: admission (shutdown, concurrency bound), authentication, request
+decoding, error mapping, Prometheus metrics and the access log, composed into ONE wrapper per method.
+
+The wrapper is built once, when a service is mounted (``MountingServer``), with the method's metric
+series already resolved and whether it is open (health, reflection) already known, so that a call
+pays for what it does and not for assembling handlers: grpc.aio interceptors would rebuild a method
+handler per interceptor on every call. The wrapper runs in the RPC's own task, so the contextvars it
+sets (caller, request id) reach the servicer.
+
+Requests are registered with grpc as raw bytes and decoded here, after authentication: a body that
+is not a valid message is a counted INVALID_ARGUMENT (UNAUTHENTICATED without a valid token), not an
+UNKNOWN raised inside grpc before any of this runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
+import random
+import secrets
 import time
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
+from google.rpc import code_pb2, status_pb2
 from grpc import aio
+from grpc_status import rpc_status
 
 from services.common.auth import TokenVerifier, current_caller
-from services.common.errors import DomainError
-from services.common.grpc_errors import infrastructure_status, internal_status, to_status
+from services.common.errors import Code, DomainError, invalid_argument
+from services.common.grpc_errors import (
+    infrastructure_status,
+    internal_status,
+    refusal_status,
+    request_status,
+    to_status,
+)
 from services.common.logs import request_id_var
-from services.common.metrics import GrpcServerMetrics, code_label
+from services.common.metrics import GrpcServerMetrics, MethodMetrics
 
 log = logging.getLogger("rpc")
 
 Behavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 
-# Health checks and reflection stay open to probes and tools without a token.
+# Health checks and reflection stay open to probes and tools without a token, and are never refused
+# for load: a probe that times out would restart a pod that is merely busy.
 OPEN_SERVICES = frozenset(
     {
         "grpc.health.v1.Health",
@@ -34,10 +55,23 @@ OPEN_SERVICES = frozenset(
     }
 )
 
+# The codes GrpcServerErrorRatioHigh counts (deploy/k8s/monitoring/rules.yaml): always logged.
+SERVER_FAULT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+    }
+)
 
-def _split(method: str) -> tuple[str, str]:
-    service, _, name = method.lstrip("/").rpartition("/")
-    return service, name
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
+_DOMAIN_CODES = {code: _CODES[code.value] for code in Code}
+
+MAX_REQUEST_ID_LENGTH = 128
+_REQUEST_ID_PREFIX = secrets.token_hex(8)
+_request_numbers = itertools.count(1)
 
 
 def _code_of(context: aio.ServicerContext) -> grpc.StatusCode:
@@ -46,155 +80,348 @@ def _code_of(context: aio.ServicerContext) -> grpc.StatusCode:
         return grpc.StatusCode.OK
     if isinstance(code, grpc.StatusCode):
         return code
-    return next((c for c in grpc.StatusCode if c.value[0] == code), grpc.StatusCode.UNKNOWN)
+    return _CODES.get(code, grpc.StatusCode.UNKNOWN)
 
 
-@dataclass(frozen=True)
-class Call:
-    """What an interceptor knows of a call before it runs."""
-
-    method: str  # "/talent.v1.TalentService/GetCandidate"
-    service: str  # "talent.v1.TalentService"
-    name: str  # "GetCandidate"
-    kind: str  # "unary" or "client_stream"
-    metadata: dict[str, Any]
+def _split(method: str) -> tuple[str, str]:
+    service, _, name = method.lstrip("/").rpartition("/")
+    return service, name
 
 
-class BehaviorInterceptor(aio.ServerInterceptor):
-    """Wraps the behaviour of every single-response method; subclasses say how in ``wrap``.
+class Refused(Exception):
+    """A call the server did not start; carries the status to answer with."""
 
-    The wrapper runs in the RPC's own task, so contextvars it sets reach the servicer."""
+    def __init__(self, code: grpc.StatusCode, status: grpc.Status) -> None:
+        super().__init__(code.name)
+        self.code = code
+        self.status = status
 
-    def applies_to(self, call: Call) -> bool:
-        return True
 
-    def wrap(self, behavior: Behavior, call: Call) -> Behavior:
-        raise NotImplementedError
+class CallGate:
+    """Admission of the calls of the service's own API.
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        service, name = _split(handler_call_details.method)
-        kind = "unary" if handler.unary_unary is not None else "client_stream"
-        call = Call(
-            handler_call_details.method, service, name, kind, dict(handler_call_details.invocation_metadata or ())
+    At most ``limit`` run at once; further calls wait up to ``queue_timeout`` for a slot (waiting,
+    they cost the event loop nothing), then answer RESOURCE_EXHAUSTED with a RetryInfo. The bound keeps
+    the loop's queue of runnable work short, and so health checks fast, whatever the load; and
+    RESOURCE_EXHAUSTED is not a server-fault code, so a flood cannot fire the error-ratio alert.
+
+    During shutdown, once ``close()`` is called, new calls answer UNAVAILABLE (retry elsewhere) while
+    those admitted before finish; ``drained()`` waits for them."""
+
+    def __init__(self, domain: str, limit: int, queue_timeout: float) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._queue_timeout = queue_timeout
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.accepting = True
+        self._last_refusal = 0.0
+        self._busy = Refused(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            refusal_status(
+                code_pb2.RESOURCE_EXHAUSTED,
+                "SERVER_BUSY",
+                "the server is at its limit of concurrent calls; retry shortly",
+                domain,
+                retry_after=max(queue_timeout, 0.5),
+            ),
         )
-        if not self.applies_to(call):
-            return handler
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                self.wrap(handler.unary_unary, call),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(
-                self.wrap(handler.stream_unary, call),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        self._closing = Refused(
+            grpc.StatusCode.UNAVAILABLE,
+            refusal_status(
+                code_pb2.UNAVAILABLE, "SHUTTING_DOWN", "the server is shutting down; retry", domain, retry_after=1.0
+            ),
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def admit(self) -> None:
+        if not self.accepting:
+            self._last_refusal = time.monotonic()
+            raise self._closing
+        self._in_flight += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._idle.set()
+
+    async def acquire(self) -> None:
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: returns without suspending
+            return
+        try:
+            async with asyncio.timeout(self._queue_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise self._busy from None
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def close(self) -> None:
+        self.accepting = False
+        self._last_refusal = time.monotonic()
+
+    async def quiet(self, period: float, within: float) -> bool:
+        """Wait until no call has arrived for ``period`` seconds (at most ``within``): then grpc holds
+        no call it has accepted and not yet handed to us, which its stop would cancel."""
+        deadline = time.monotonic() + within
+        while True:
+            now = time.monotonic()
+            wait = self._last_refusal + period - now
+            if wait <= 0:
+                return True
+            if now + wait > deadline:
+                await asyncio.sleep(max(0.0, deadline - now))
+                return False
+            await asyncio.sleep(wait)
+
+    async def drained(self, within: float) -> bool:
+        """True when every admitted call has finished within ``within`` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                await self._idle.wait()
+        return self._in_flight == 0
 
 
-class ObservabilityInterceptor(BehaviorInterceptor):
-    """Request id, one JSON access-log line and the Prometheus server metrics per call."""
+class CallWrapper:
+    """Builds the one wrapper of each method; holds what every wrapper shares."""
 
-    def __init__(self, metrics: GrpcServerMetrics) -> None:
+    def __init__(
+        self,
+        *,
+        domain: str,
+        metrics: GrpcServerMetrics,
+        verifier: TokenVerifier,
+        gate: CallGate,
+        access_log_sample_rate: float,
+    ) -> None:
+        self.domain = domain
         self.metrics = metrics
+        self.verifier = verifier
+        self.gate = gate
+        self.sample_rate = access_log_sample_rate
 
-    def wrap(self, behavior: Behavior, call: Call) -> Behavior:
-        labels = (call.kind, call.service, call.name)
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        service, name = _split(method)
+        if service in OPEN_SERVICES:
+            if handler.unary_unary is None:
+                return handler  # Watch, reflection: long-lived streams, not counted as calls
+            return self._wrap_open(method, handler, self.metrics.for_method("unary", service, name))
+        if handler.unary_unary is None:
+            raise ValueError(f"{method}: the platform serves unary methods only; a stream would go unchecked")
+        return self._wrap_api(method, handler, self.metrics.for_method("unary", service, name))
 
-        async def observed(request: Any, context: aio.ServicerContext) -> Any:
-            request_id_var.set(str(call.metadata.get("x-request-id") or uuid.uuid4().hex))
-            self.metrics.started.labels(*labels).inc()
-            started = time.perf_counter()
+    def _access_log(self, method: str, code: grpc.StatusCode, elapsed: float, context: aio.ServicerContext) -> None:
+        caller = current_caller.get()
+        fields = {
+            "method": method,
+            "code": code.name,
+            "duration_ms": round(elapsed * 1000, 3),
+            "subject": caller.subject if caller else None,
+            "peer": context.peer(),
+        }
+        log.log(logging.WARNING if code in SERVER_FAULT_CODES else logging.INFO, "rpc", extra={"fields": fields})
+
+    def _failure(self, error: BaseException, method: str) -> tuple[grpc.StatusCode, grpc.Status | None]:
+        """The code a failed call ends with, and the status to abort with (None: re-raise as is)."""
+        if isinstance(error, DomainError):
+            return _DOMAIN_CODES[error.code], to_status(error, self.domain)
+        if isinstance(error, Refused):
+            return error.code, error.status
+        if isinstance(error, asyncio.CancelledError):
+            # The client went away or its deadline passed: not a server fault.
+            return grpc.StatusCode.CANCELLED, None
+        if isinstance(error, NotImplementedError):
+            # What the generated base servicer raises for a method nobody implemented.
+            status = _plain_status(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented")
+            return grpc.StatusCode.UNIMPLEMENTED, status
+        if not isinstance(error, Exception):
+            return grpc.StatusCode.UNKNOWN, None
+        refused = request_status(error, self.domain)
+        if refused is not None:
+            log.info("request refused by the database: %s", type(error).__name__, extra={"fields": {"method": method}})
+            return refused.code, refused
+        transient = infrastructure_status(error, self.domain)
+        if transient is not None:
+            log.warning("transient failure: %s", type(error).__name__, extra={"fields": {"method": method}})
+            return transient.code, transient
+        log.exception("unexpected error", extra={"fields": {"method": method}})
+        return grpc.StatusCode.INTERNAL, internal_status(self.domain)
+
+    def _wrap_api(self, method: str, handler: grpc.RpcMethodHandler, metrics: MethodMetrics) -> grpc.RpcMethodHandler:
+        behavior: Behavior = handler.unary_unary
+        decode = _decoder(handler)
+        verify = self.verifier.verify
+        gate = self.gate
+        started = metrics.started
+        handled = metrics.handled
+        handling_seconds = metrics.handling_seconds
+        failure = self._failure
+        access_log = self._access_log
+        rate = self.sample_rate
+        clock = time.perf_counter
+
+        async def call(body: bytes, context: aio.ServicerContext) -> Any:
+            request_id, authorization = _scan(context.invocation_metadata())
+            request_id_var.set(request_id)
+            started.inc()
+            begin = clock()
             code = grpc.StatusCode.OK
             try:
-                response = await behavior(request, context)
+                gate.admit()
+                try:
+                    current_caller.set(await verify(authorization))
+                    request = decode(body)
+                    await gate.acquire()
+                    try:
+                        response = await behavior(request, context)
+                    finally:
+                        gate.release()
+                finally:
+                    gate.leave()
                 code = _code_of(context)
                 return response
             except aio.AbortError:
                 code = _code_of(context)
                 raise
-            except asyncio.CancelledError:
-                # The client went away or its deadline passed: not a server fault.
-                code = grpc.StatusCode.CANCELLED
+            except BaseException as error:
+                code, status = failure(error, method)
+                if status is None:
+                    raise
+                await context.abort_with_status(status)
+                raise  # abort_with_status always raises
+            finally:
+                elapsed = clock() - begin
+                handled(code).inc()
+                handling_seconds.observe(elapsed)
+                if code in SERVER_FAULT_CODES or rate >= 1.0 or (rate > 0.0 and random.random() < rate):
+                    access_log(method, code, elapsed, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            call, request_deserializer=None, response_serializer=handler.response_serializer
+        )
+
+    def _wrap_open(self, method: str, handler: grpc.RpcMethodHandler, metrics: MethodMetrics) -> grpc.RpcMethodHandler:
+        """Health/Check: counted like any call, but no token, no bound, no access line unless it fails."""
+        behavior: Behavior = handler.unary_unary
+        decode = _decoder(handler)
+        started = metrics.started
+        handled = metrics.handled
+        handling_seconds = metrics.handling_seconds
+        failure = self._failure
+        access_log = self._access_log
+        clock = time.perf_counter
+
+        async def call(body: bytes, context: aio.ServicerContext) -> Any:
+            started.inc()
+            begin = clock()
+            code = grpc.StatusCode.OK
+            try:
+                response = await behavior(decode(body), context)
+                code = _code_of(context)
+                return response
+            except aio.AbortError:
+                code = _code_of(context)
                 raise
-            except BaseException:
-                code = grpc.StatusCode.UNKNOWN
+            except BaseException as error:
+                code, status = failure(error, method)
+                if status is None:
+                    raise
+                await context.abort_with_status(status)
                 raise
             finally:
-                elapsed = time.perf_counter() - started
-                self.metrics.handled.labels(*labels, code_label(code)).inc()
-                self.metrics.handling_seconds.labels(*labels).observe(elapsed)
-                caller = current_caller.get()
-                log.info(
-                    "rpc",
-                    extra={
-                        "fields": {
-                            "method": call.method,
-                            "code": code.name,
-                            "duration_ms": round(elapsed * 1000, 3),
-                            "subject": caller.subject if caller else None,
-                            "peer": context.peer(),
-                        }
-                    },
-                )
+                elapsed = clock() - begin
+                handled(code).inc()
+                handling_seconds.observe(elapsed)
+                if code in SERVER_FAULT_CODES:
+                    access_log(method, code, elapsed, context)
 
-        return observed
+        return grpc.unary_unary_rpc_method_handler(
+            call, request_deserializer=None, response_serializer=handler.response_serializer
+        )
 
 
-class ErrorInterceptor(BehaviorInterceptor):
-    """DomainError → its canonical code with ErrorInfo and BadRequest details; anything unexpected →
-    INTERNAL with a safe message, the trace going to the log and never to the client."""
-
-    def __init__(self, domain: str) -> None:
-        self.domain = domain
-
-    def wrap(self, behavior: Behavior, call: Call) -> Behavior:
-        async def mapped(request: Any, context: aio.ServicerContext) -> Any:
-            try:
-                return await behavior(request, context)
-            except DomainError as error:
-                await context.abort_with_status(to_status(error, self.domain))
-            except aio.AbortError:
-                raise
-            except NotImplementedError:
-                # What the generated base servicer raises for a method nobody implemented.
-                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{call.method} is not implemented")
-            except Exception as error:
-                transient = infrastructure_status(error, self.domain)
-                if transient is not None:
-                    log.warning(
-                        "transient failure: %s", type(error).__name__, extra={"fields": {"method": call.method}}
-                    )
-                    await context.abort_with_status(transient)
-                log.exception("unexpected error", extra={"fields": {"method": call.method}})
-                await context.abort_with_status(internal_status(self.domain))
-
-        return mapped
+def _scan(metadata: Sequence[tuple[str, str | bytes]] | None) -> tuple[str, list[str]]:
+    """The request id (the client's ``x-request-id`` if it is sane, else a new one) and every
+    ``authorization`` value of the call."""
+    request_id = ""
+    authorization: list[str] = []
+    for key, value in metadata or ():
+        if key == "authorization":
+            authorization.append(value if isinstance(value, str) else value.decode("latin-1"))
+        elif key == "x-request-id" and isinstance(value, str):
+            request_id = value
+    if not request_id or len(request_id) > MAX_REQUEST_ID_LENGTH or not request_id.isprintable():
+        request_id = f"{_REQUEST_ID_PREFIX}{next(_request_numbers):08x}"
+    return request_id, authorization
 
 
-class AuthInterceptor(BehaviorInterceptor):
-    """The caller from the bearer token, for every service but health and reflection."""
+def _decoder(handler: grpc.RpcMethodHandler) -> Callable[[bytes], Any]:
+    deserialize = handler.request_deserializer
+    if deserialize is None:
+        return lambda body: body
 
-    def __init__(self, verifier: TokenVerifier) -> None:
-        self.verifier = verifier
+    def decode(body: bytes) -> Any:
+        try:
+            return deserialize(body)
+        except Exception:
+            raise invalid_argument(
+                [], reason="UNDECODABLE_REQUEST", message="the request body is not a valid message of the method"
+            ) from None
 
-    def applies_to(self, call: Call) -> bool:
-        return call.service not in OPEN_SERVICES
+    return decode
 
-    def wrap(self, behavior: Behavior, call: Call) -> Behavior:
-        async def authenticated(request: Any, context: aio.ServicerContext) -> Any:
-            # Every value, not the dict's last one: two authorization headers are refused.
-            values = [str(v) for k, v in context.invocation_metadata() or () if k == "authorization"]
-            current_caller.set(await self.verifier.verify(values))
-            return await behavior(request, context)
 
-        return authenticated
+def _plain_status(code: grpc.StatusCode, message: str) -> grpc.Status:
+    return rpc_status.to_status(status_pb2.Status(code=code.value[0], message=message))
+
+
+class _WrappedGenericHandler(grpc.GenericRpcHandler):
+    """A generic handler whose method handlers come wrapped, each wrapped once."""
+
+    def __init__(self, inner: grpc.GenericRpcHandler, wrap: Callable[[str, grpc.RpcMethodHandler], Any]) -> None:
+        self._inner = inner
+        self._wrap = wrap
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        handler = self._inner.service(handler_call_details)
+        if handler is None:
+            return None
+        wrapped: grpc.RpcMethodHandler = self._wrap(handler_call_details.method, handler)
+        return wrapped
+
+
+class MountingServer:
+    """What the mount functions (generated ``add_*Servicer_to_server``, health, reflection) register
+    on: the real server, with every method handler passed through the wrapper once, at start-up."""
+
+    def __init__(self, server: aio.Server, wrapper: CallWrapper) -> None:
+        self._server = server
+        self._wrapper = wrapper
+        # method -> (its handler, the wrapped handler): one entry per method, however often asked.
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrapper.wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers([_WrappedGenericHandler(h, self._wrap) for h in generic_rpc_handlers])
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: dict[str, Any]) -> None:
+        self._server.add_registered_method_handlers(
+            service_name,
+            {name: self._wrap(f"/{service_name}/{name}", handler) for name, handler in method_handlers.items()},
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)

@@ -1,13 +1,23 @@
-"""JSON logs, one object per line, carrying the request id of the RPC being served."""
+"""JSON logs, one object per line, carrying the request id of the RPC being served.
+
+Records are handed to a queue on the event loop and formatted and written by a writer thread, so
+that a slow or blocked stderr (a full pipe, a stalled log shipper) never stalls the RPCs. The request
+id is captured when the record is queued: the writer thread does not see the RPC's contextvars.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import contextvars
 import json
 import logging
+import logging.handlers
+import queue
 import sys
+import threading
 import time
-from typing import Any
+from typing import Any, TextIO
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -25,7 +35,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = request_id_var.get()
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
         fields = getattr(record, "fields", None)
@@ -36,9 +46,120 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# Records waiting for the writer beyond this are dropped (and counted): a stderr that stopped
+# draining must cost lines, not memory.
+MAX_QUEUED_RECORDS = 20_000
+Records = queue.SimpleQueue[logging.LogRecord]
+
+
+class _ContextQueueHandler(logging.handlers.QueueHandler):
+    """Queues the record itself (formatting happens on the writer thread) with the request id of
+    the RPC that logged it."""
+
+    queue: Records
+
+    def __init__(self, records: Records) -> None:
+        super().__init__(records)
+        self.dropped = 0
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        if self.queue.qsize() >= MAX_QUEUED_RECORDS:
+            self.dropped += 1
+            return
+        self.queue.put_nowait(record)
+
+
+_STOP = logging.LogRecord("", logging.NOTSET, "", 0, "", (), None)
+
+
+class _BatchWriter:
+    """Formats queued records and writes them to ``stream`` in batches: one write, and one wake-up of
+    this thread, per ``interval`` rather than per line, so that the thread takes the interpreter
+    lock from the event loop as rarely as it can."""
+
+    def __init__(
+        self,
+        handler: _ContextQueueHandler,
+        formatter: logging.Formatter,
+        stream: TextIO,
+        interval: float,
+    ) -> None:
+        self._handler = handler
+        self._records = handler.queue
+        self._reported_drops = 0
+        self._formatter = formatter
+        self._stream = stream
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._records.put(_STOP)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._records.get()]
+            if batch[0] is not _STOP:
+                time.sleep(self._interval)  # let the lines of the next few milliseconds gather
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._records.get_nowait())
+            lines = [self._format(record) for record in batch if record is not _STOP]
+            dropped = self._handler.dropped - self._reported_drops
+            if dropped:
+                self._reported_drops += dropped
+                lines.append(
+                    json.dumps({"level": "WARNING", "message": f"{dropped} log lines dropped: stderr fell behind"})
+                )
+            if lines:
+                # A closed or broken stderr must not kill the writer: the lines are lost, not the service.
+                with contextlib.suppress(Exception):
+                    self._stream.write("\n".join(lines) + "\n")
+                    self._stream.flush()
+            if any(record is _STOP for record in batch):
+                return
+
+    def _format(self, record: logging.LogRecord) -> str:
+        try:
+            return self._formatter.format(record)
+        except Exception:
+            return json.dumps({"level": "ERROR", "message": "unformattable log record", "logger": record.name})
+
+
+# Lines reach stderr at most this long after they are logged.
+WRITE_INTERVAL_SECONDS = 0.05
+
+_writer: _BatchWriter | None = None
+
+
 def configure_logging(service: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(service))
+    global _writer
+    stop_logging()
+    handler = _ContextQueueHandler(queue.SimpleQueue())
+    _writer = _BatchWriter(handler, JsonFormatter(service), sys.stderr, WRITE_INTERVAL_SECONDS)
+    _writer.start()
+    atexit.register(stop_logging)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Our lines carry no source location, process or thread: skip gathering them for every record.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
+def stop_logging() -> None:
+    """Write out what is queued; called at exit."""
+    global _writer
+    if _writer is not None:
+        _writer.stop()
+        _writer = None

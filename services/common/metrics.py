@@ -48,6 +48,30 @@ class GrpcServerMetrics:
             registry=registry,
         )
 
+    def for_method(self, kind: str, service: str, method: str) -> MethodMetrics:
+        return MethodMetrics(self, kind, service, method)
+
+
+class MethodMetrics:
+    """The series of one method, resolved once at start-up: ``labels()`` costs a lock and a dict
+    lookup on every call otherwise. Codes are resolved on first use so that methods do not export
+    a zero series for every code."""
+
+    __slots__ = ("_handled", "_labels", "_metrics", "handling_seconds", "started")
+
+    def __init__(self, metrics: GrpcServerMetrics, kind: str, service: str, method: str) -> None:
+        self._metrics = metrics
+        self._labels = (kind, service, method)
+        self.started = metrics.started.labels(*self._labels)
+        self.handling_seconds = metrics.handling_seconds.labels(*self._labels)
+        self._handled: dict[grpc.StatusCode, Counter] = {}
+
+    def handled(self, code: grpc.StatusCode) -> Counter:
+        child = self._handled.get(code)
+        if child is None:
+            child = self._handled[code] = self._metrics.handled.labels(*self._labels, code_label(code))
+        return child
+
 
 class MetricsEndpoint:
     """The /metrics HTTP server on its own port (0 picks a free one)."""

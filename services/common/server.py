@@ -1,5 +1,5 @@
 """Server bootstrap shared by the services: database and migrations, grpc.aio server with health,
-reflection and interceptors, the metrics endpoint, and graceful shutdown on SIGTERM/SIGINT."""
+reflection and the platform's call wrapper, the metrics endpoint, and graceful shutdown on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from grpc import aio
@@ -24,7 +24,7 @@ from services.common.auth import verifier_from_settings
 from services.common.db import create_pool, migrate
 from services.common.embedded_pg import EmbeddedPostgres
 from services.common.idempotency import RequestKeys
-from services.common.interceptors import AuthInterceptor, ErrorInterceptor, ObservabilityInterceptor
+from services.common.interceptors import CallGate, CallWrapper, MountingServer
 from services.common.logs import configure_logging
 from services.common.metrics import BusinessCollector, GrpcServerMetrics, MetricsEndpoint, ReadFamilies
 from services.common.pagination import PageTokens
@@ -33,6 +33,9 @@ from services.common.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 LIVENESS = "liveness"
+# At shutdown the listener closes once no call has arrived for this long (or the grace is over).
+QUIET_PERIOD_SECONDS = 0.2
+STOP_MARGIN_SECONDS = 0.5
 
 
 @dataclass
@@ -82,7 +85,9 @@ class RunningService:
         pool: asyncpg.Pool,
         metrics: MetricsEndpoint,
         grpc_port: int,
+        gate: CallGate,
     ) -> None:
+        self.gate = gate
         self.settings = settings
         self.definition = definition
         self.server = server
@@ -151,7 +156,21 @@ class RunningService:
         await self.health.enter_graceful_shutdown()
         if grace is None:
             await asyncio.sleep(self.settings.shutdown_drain_seconds)
-        await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+            grace = self.settings.shutdown_grace_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        # From here new calls answer UNAVAILABLE at once (retry elsewhere) instead of being accepted
+        # and then cut off: grpc cancels the calls it has accepted but not started when it stops.
+        self.gate.close()
+        if not await self.gate.drained(grace):
+            log.warning(
+                "calls still running at the end of the grace period", extra={"fields": {"calls": self.gate.in_flight}}
+            )
+        # Keep a little of the grace for grpc's own stop, so that the calls it hands over at the last
+        # moment are still answered (refused) rather than cancelled.
+        margin = min(STOP_MARGIN_SECONDS, grace / 4)
+        await self.gate.quiet(QUIET_PERIOD_SECONDS, max(0.0, deadline - margin - loop.time()))
+        await self.server.stop(max(0.0, deadline - loop.time()))
         await self.pool.close()
         self.metrics.close()
 
@@ -173,16 +192,21 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         collector(registry=registry)
     verifier = verifier_from_settings(settings)
     server = aio.server(
-        interceptors=[
-            ObservabilityInterceptor(GrpcServerMetrics(registry)),
-            ErrorInterceptor(settings.service_name),
-            AuthInterceptor(verifier),
-        ],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
+    gate = CallGate(settings.service_name, settings.max_concurrent_rpcs, settings.rpc_queue_timeout_seconds)
+    wrapper = CallWrapper(
+        domain=settings.service_name,
+        metrics=GrpcServerMetrics(registry),
+        verifier=verifier,
+        gate=gate,
+        access_log_sample_rate=settings.access_log_sample_rate,
+    )
+    # Every handler registered through it is wrapped once, here, for the life of the server.
+    mounting = cast(aio.Server, MountingServer(server, wrapper))
     secret = settings.page_token_secret.get_secret_value().encode()
     platform = Platform(settings, pool, PageTokens(secret), RequestKeys(secret))
-    read_business = definition.mount(server, platform)
+    read_business = definition.mount(mounting, platform)
     if read_business is not None:
         registry.register(
             BusinessCollector(
@@ -193,7 +217,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
             )
         )
     health = HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    health_pb2_grpc.add_HealthServicer_to_server(health, mounting)
     if settings.reflection_enabled:
         reflection.enable_server_reflection(
             [
@@ -201,11 +225,11 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             ],
-            server,
+            mounting,
         )
     port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
     metrics = MetricsEndpoint(registry, settings.metrics_port, settings.metrics_host)
-    running = RunningService(settings, definition, server, health, pool, metrics, port)
+    running = RunningService(settings, definition, server, health, pool, metrics, port, gate)
     running.background = platform.background
     await running.start_watching()
     await server.start()
@@ -249,12 +273,23 @@ async def serve(settings: ServiceSettings, definition: ServiceDefinition) -> Non
     await running.stop()
 
 
+def run(main: Coroutine[Any, Any, None], event_loop: str) -> None:
+    """Run ``main`` on the event loop named by the ``*_EVENT_LOOP`` setting (the bench's bare servers
+    use the same, so that their ceilings are like for like)."""
+    if event_loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main)
+    else:
+        asyncio.run(main)
+
+
 def main(settings: ServiceSettings, definition: ServiceDefinition, argv: list[str]) -> None:
     configure_logging(settings.service_name, settings.log_level)
     command = argv[0] if argv else "serve"
     if command == "serve":
-        asyncio.run(serve(settings, definition))
+        run(serve(settings, definition), settings.event_loop)
     elif command == "migrate":
-        asyncio.run(migrate_only(settings, definition))
+        run(migrate_only(settings, definition), settings.event_loop)
     else:
         raise SystemExit(f"usage: python -m services.{settings.service_name} [serve|migrate]")

@@ -49,7 +49,7 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
     # After SIGTERM the server reports NOT_SERVING and keeps accepting calls this long, so that load
     # balancers and readiness probes take it out of rotation before the listener closes.
-    shutdown_drain_seconds: float = Field(default=0.0, ge=0, le=60)
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=60)
     health_check_interval_seconds: float = Field(default=2.0, gt=0, le=60)
 
     # --- identity: tokens, binding, reflection (owned with services/common/auth.py) ---------------
@@ -98,6 +98,19 @@ class ServiceSettings(BaseSettings):
     metrics_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # How long a request_id is honoured (AIP-155): older keys are deleted.
     request_id_retention_hours: float = Field(default=7 * 24, gt=0, le=24 * 365)
+
+    # --- Platform: per-call cost, load bounds (services/common/interceptors.py, logs.py) ---
+    # Share of the INFO access-log lines written (0..1; e.g. 0.1 keeps one call in ten). Calls that end
+    # with a server-fault code (Unknown, Internal, Unavailable, DataLoss, DeadlineExceeded) are always
+    # logged, whatever the rate.
+    access_log_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Calls of the service's own API served at once by one replica (health and reflection are exempt).
+    # Further calls wait up to rpc_queue_timeout_seconds for a slot, then answer RESOURCE_EXHAUSTED with
+    # a RetryInfo: the event loop never holds more work than it can turn around quickly.
+    max_concurrent_rpcs: int = Field(default=32, ge=1, le=10000)
+    rpc_queue_timeout_seconds: float = Field(default=2.0, ge=0, le=60)
+    # asyncio's event loop implementation: uvloop is measurably cheaper per call with grpc.aio.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     # --- identity validators: one error per bad variable, naming it (see load_settings) ---------
 

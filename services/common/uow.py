@@ -21,8 +21,7 @@ and returns the response message. Three rules are enforced here rather than repe
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Protocol, TypeVar
@@ -30,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 from google.protobuf.message import Message
 
+from services.common.db import transaction
 from services.common.errors import DomainError
 from services.common.idempotency import RequestKey, replay, store_statement
 from services.common.sql import Connection
@@ -79,13 +79,6 @@ class UnitOfWork:
 
     def audit(self, actor: str, action: str, payload: Mapping[str, Any]) -> None:
         self.entries.append(AuditEntry(actor, action, payload))
-
-
-@contextlib.asynccontextmanager
-async def transaction(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
-    """A connection in a transaction: committed when the block ends, rolled back on an error."""
-    async with pool.acquire() as connection, connection.transaction():
-        yield connection
 
 
 class _KeyTaken(Exception):

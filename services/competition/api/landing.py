@@ -26,6 +26,7 @@ from grpc import aio
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import require_role
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id
+from services.common.db import transaction
 from services.common.errors import DomainError, ViolationCollector
 from services.common.pagination import page_size
 from services.competition.api import codec
@@ -204,7 +205,7 @@ class LandingMethods(ServicerBase):
         violations = ViolationCollector()
         contest_id = resource_id(request.contest, "contests", "contest", violations)
         violations.raise_if_any()
-        async with self.pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+        async with transaction(self.pool, isolation="repeatable_read") as connection:
             targets = await landing_store.contest_targets(connection, contest_id)
             pool_size, counts = await landing_store.pool_counts(connection, contest_id)
         status = landing_status(

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import timestamp
+from services.common.db import acquire, transaction
 from services.common.errors import not_found
-from services.common.uow import transaction
 from services.competition.domain.audit import (
     ChainVerdict,
     Checkpoint,
@@ -117,7 +117,7 @@ class AuditSealer:
 
 
 async def checkpoint(pool: asyncpg.Pool, public_key: str) -> pb.AuditCheckpoint:
-    async with pool.acquire() as connection:
+    async with acquire(pool) as connection:
         latest = await audit_store.latest_checkpoint(connection)
         state = await audit_store.sealing_state(connection)
     if latest is None:
@@ -147,7 +147,7 @@ async def verify(
 ) -> pb.VerifyAuditLogResponse:
     """The chain, the stored checkpoints and the unsealed count read in one snapshot (a checkpoint
     written after the rows were read would otherwise look like a cut log); verified off the loop."""
-    async with pool.acquire() as connection, connection.transaction(isolation="repeatable_read", readonly=True):
+    async with transaction(pool, isolation="repeatable_read", readonly=True) as connection:
         rows = await audit_store.read_sealed(connection)
         checkpoints = await audit_store.checkpoints(connection)
         state = await audit_store.sealing_state(connection)

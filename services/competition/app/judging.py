@@ -10,6 +10,7 @@ import asyncpg
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import Caller
+from services.common.db import acquire
 from services.common.errors import aborted, not_found
 from services.common.idempotency import RequestKey, replayed
 from services.common.uow import UnitOfWork
@@ -231,7 +232,7 @@ async def submit_score_sheet(
     (typically: the round closed → ROUND_NOT_OPEN, the assignment was withdrawn → NOT_ASSIGNED)."""
     s = submission
     judge_id = caller.subject
-    async with app.pool.acquire() as connection:
+    async with acquire(app.pool) as connection:
         for _ in range(MAX_SHEET_ATTEMPTS):
             context = await sheet_store.scoring_facts(connection, s.contest_id, s.round_id, s.entry_id, judge_id, key)
             if key is not None:

@@ -1,0 +1,154 @@
+"""The platform's per-call path: wrapped once at start-up, health checks counted but cheap, the access
+log sampleable and written off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from protos.talent.v1 import talent_pb2 as pb
+from protos.talent.v1 import talent_pb2_grpc
+from services.common.embedded_pg import free_port
+from services.common.server import RunningService
+from services.talent.settings import TalentSettings
+from tests.common.test_interceptors import DEFINITION as MISBEHAVING
+from tests.common.test_platform import scrape
+from tests.support import JWT_KEY, PAGE_TOKEN_SECRET, PII_HASH_KEY, auth, create_database, start
+
+VIEWER = auth("viewer-1", "talent.viewer")
+
+
+async def test_no_method_handler_is_built_per_call(
+    talent_channel: aio.Channel, talent_stub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    for factory in ("unary_unary_rpc_method_handler", "stream_unary_rpc_method_handler"):
+        original = getattr(grpc, factory)
+
+        def counting(*args: Any, _original: Any = original, _name: str = factory, **kwargs: Any) -> Any:
+            built.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(grpc, factory, counting)
+    health = health_pb2_grpc.HealthStub(talent_channel)
+    for _ in range(10):
+        await talent_stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)
+        await health.Check(health_pb2.HealthCheckRequest())
+    assert built == []
+
+
+async def test_health_checks_are_counted_in_the_server_metrics(talent_service: RunningService) -> None:
+    key = (
+        "grpc_server_handled_total",
+        (
+            ("grpc_code", "OK"),
+            ("grpc_method", "Check"),
+            ("grpc_service", "grpc.health.v1.Health"),
+            ("grpc_type", "unary"),
+        ),
+    )
+    before = (await asyncio.to_thread(scrape, talent_service.metrics_port)).get(key, 0.0)
+    async with aio.insecure_channel(f"127.0.0.1:{talent_service.grpc_port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        for _ in range(5):
+            await stub.Check(health_pb2.HealthCheckRequest())
+    after = (await asyncio.to_thread(scrape, talent_service.metrics_port)).get(key, 0.0)
+    assert after - before == 5
+
+
+@pytest.fixture
+async def unsampled(postgres_url: str) -> AsyncIterator[RunningService]:
+    running = await start(TalentSettings, MISBEHAVING, await create_database(postgres_url), access_log_sample_rate=0.0)
+    yield running
+    await running.stop(0)
+
+
+def access_lines(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
+    return [r.fields for r in records if r.name == "rpc" and r.getMessage() == "rpc"]  # type: ignore[attr-defined]
+
+
+async def test_unsampled_access_lines_are_skipped_but_server_faults_are_always_logged(
+    unsampled: RunningService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rpc")
+    async with aio.insecure_channel(f"127.0.0.1:{unsampled.grpc_port}") as channel:
+        stub = talent_pb2_grpc.TalentServiceStub(channel)
+        await stub.ListCandidates(pb.ListCandidatesRequest(), metadata=VIEWER)
+        with pytest.raises(aio.AioRpcError):
+            await stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
+        with pytest.raises(aio.AioRpcError):
+            await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)  # raises: INTERNAL
+    lines = access_lines(caplog.records)
+    assert [(line["method"], line["code"]) for line in lines] == [
+        ("/talent.v1.TalentService/ListProgrammes", "INTERNAL")
+    ]
+    assert lines[0]["subject"] == "viewer-1"
+
+
+async def test_every_call_is_logged_at_the_default_rate(
+    talent_service: RunningService, talent_stub: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rpc")
+    await talent_stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)
+    with pytest.raises(aio.AioRpcError):
+        await talent_stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
+    assert [(line["method"].rsplit("/", 1)[1], line["code"]) for line in access_lines(caplog.records)] == [
+        ("ListProgrammes", "OK"),
+        ("GetCandidate", "INVALID_ARGUMENT"),
+    ]
+
+
+def spawn_with_stalled_stderr(environment: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """The service with stderr on a pipe that nobody reads (a stalled log shipper)."""
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen([sys.executable, "-m", "services.talent"], env=environment, stderr=write_end)
+    os.close(write_end)
+    return process, read_end
+
+
+async def test_a_stalled_stderr_does_not_stall_the_calls(postgres_url: str) -> None:
+    grpc_port = free_port()
+    environment = {
+        **os.environ,
+        "TALENT_DATABASE_URL": await create_database(postgres_url),
+        "TALENT_GRPC_HOST": "127.0.0.1",
+        "TALENT_GRPC_PORT": str(grpc_port),
+        "TALENT_METRICS_PORT": str(free_port()),
+        "TALENT_JWT_KEY": JWT_KEY,
+        "TALENT_PAGE_TOKEN_SECRET": PAGE_TOKEN_SECRET,
+        "TALENT_PII_HASH_KEY": PII_HASH_KEY,
+    }
+    process, unread = spawn_with_stalled_stderr(environment)
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            await asyncio.wait_for(channel.channel_ready(), timeout=60)
+            stub = talent_pb2_grpc.TalentServiceStub(channel)
+            # ~1,000 access lines of ~250 bytes: several times what a pipe buffers (64 KiB).
+            codes: set[Any] = set()
+            for _ in range(50):
+                results = await asyncio.gather(
+                    *(
+                        stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER, timeout=20)
+                        for _ in range(20)
+                    ),
+                    return_exceptions=True,
+                )
+                codes |= {r.code() if isinstance(r, aio.AioRpcError) else r for r in results}
+                if codes != {grpc.StatusCode.INVALID_ARGUMENT}:
+                    break
+    finally:
+        process.kill()
+        process.wait()
+        os.close(unread)
+    # Blocked on a full pipe, an event loop writing its own log lines would answer none of them.
+    assert codes == {grpc.StatusCode.INVALID_ARGUMENT}
