@@ -26,8 +26,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.embedded_pg import EmbeddedPostgres
-from services.demo import CONTEST_ID
+from services.demo import CONTEST_ID, OPEN_ROUND
 from services.demo.guide import print_guide
+from services.portal import dev as portal
 
 DATA_DIR = Path(os.environ.get("SUITE_DATA_DIR", ".data"))
 SECRETS_FILE = DATA_DIR / "dev-secrets.env"
@@ -48,7 +49,12 @@ def dev_secrets() -> dict[str, str]:
         SECRETS_FILE.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
         SECRETS_FILE.chmod(0o600)
     pairs = (line.split("=", 1) for line in SECRETS_FILE.read_text().splitlines() if "=" in line)
-    return {k: v for k, v in pairs}
+    found = {k: v for k, v in pairs}
+    if "SUITE_PORTAL_SESSION_KEY" not in found:  # secrets files written before the portal existed
+        found["SUITE_PORTAL_SESSION_KEY"] = secrets.token_urlsafe(32)
+        with SECRETS_FILE.open("a") as file:
+            file.write(f"SUITE_PORTAL_SESSION_KEY={found['SUITE_PORTAL_SESSION_KEY']}\n")
+    return found
 
 
 def service_environment(name: str, database_url: str, keys: dict[str, str]) -> dict[str, str]:
@@ -146,9 +152,15 @@ def main() -> int:
             children[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], env=service_environment(name, database_url, keys)
             )
+        # The judges' portal: a web application in front of the competition service's gRPC API.
+        children["portal"] = subprocess.Popen(
+            [sys.executable, "-m", "services.portal"],
+            env=portal.portal_environment(keys, port_of("competition", "GRPC")),
+        )
         deadline = time.monotonic() + 90
         for name in SERVICES:
             asyncio.run(wait_serving(port_of(name, "GRPC"), deadline))
+        portal.wait_ready(deadline)
         if not DEMO_MARKER.exists() and os.environ.get("SUITE_DEMO", "1") != "0":
             load_demo(keys)
         serving = True
@@ -199,6 +211,7 @@ def print_banner(keys: dict[str, str]) -> None:
             f"metrics http://127.0.0.1:{port_of(name, 'METRICS')}/metrics"
         )
     print_guide(keys["SUITE_JWT_KEY"], CONTEST_ID)
+    portal.print_links(keys["SUITE_JWT_KEY"], f"127.0.0.1:{port_of('competition', 'GRPC')}", OPEN_ROUND)
     print("\nPress Ctrl-C to stop.", flush=True)
 
 

@@ -38,7 +38,7 @@ for service in talent competition; do
   if [[ $service == talent ]]; then
     extra=(--from-literal=pii-hash-key="$(random)")
   else
-    extra=(--from-literal=local-issuer-key="$(random)")
+    extra=(--from-literal=local-issuer-key="$(random)" --from-literal=invitation-secret="$(random)")
   fi
   kubectl -n "$namespace" create secret generic "$service-secrets" \
     --from-literal=database-url="postgresql://$service:$password@$db_host:5432/$database?sslmode=$sslmode" \
@@ -46,3 +46,23 @@ for service in talent competition; do
     --from-literal=page-token-secret="$(random)" \
     "${extra[@]}"
 done
+
+# The judges' portal: the key of its session cookies (shared by every replica) and its own service
+# token (role competition.portal: it may redeem judge invitations). Give PORTAL_SERVICE_TOKEN from
+# your token issuer; without it the token is minted here with JWT_KEY (HS256 only, 1 year).
+if exists portal-secrets; then
+  echo "Secrets of portal exist in $namespace: left unchanged"
+else
+  service_token=${PORTAL_SERVICE_TOKEN:-$(JWT_KEY_FOR_MINT="$jwt_key" python3 - <<'PY'
+import base64, hashlib, hmac, json, os, time
+def b64(data): return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+now = int(time.time())
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"sub": "judges-portal", "roles": ["competition.portal"], "iat": now, "exp": now + 365 * 86400}).encode())
+key = os.environ["JWT_KEY_FOR_MINT"].encode()
+print(f"{head}.{body}." + b64(hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()))
+PY
+)}
+  kubectl -n "$namespace" create secret generic portal-secrets \
+    --from-literal=session-key="$(random)" --from-literal=service-token="$service_token"
+fi

@@ -675,6 +675,72 @@ def judges_list(ctx: Context) -> int:
     return EXIT_OK
 
 
+# --- invitations to the judges' portal -----------------------------------------------------------
+
+
+def portal_link(portal: str, code: str) -> str:
+    """The code travels in the fragment: browsers never send it to a server, a log or a Referer."""
+    return f"{portal.rstrip('/')}/signin#t={code}" if code else ""
+
+
+def _invitation_rows(invitations: Any, portal: str) -> list[Row]:
+    return [
+        {
+            "judge": short(i.judge),
+            "name": i.judge_display_name,
+            "state": enum_label(pb.JudgeInvitationState, "JUDGE_INVITATION_STATE_", i.state),
+            "expires": when(i.expire_time),
+            "invitation": i.name,
+            "link": portal_link(portal, i.code),
+        }
+        for i in invitations
+    ]
+
+
+INVITATION_COLUMNS = [
+    Column("judge", "judge", "评委"),
+    Column("name", "name", "姓名"),
+    Column("state", "state", "状态"),
+    Column("expires", "expires", "有效期至"),
+    Column("link", "sign-in link", "登录链接"),
+]
+
+
+def judges_invite(ctx: Context) -> int:
+    from google.protobuf.duration_pb2 import Duration
+
+    from services.cli.tokens import parse_ttl
+
+    name = round_name(ctx.args.round)
+    ttl = Duration(seconds=parse_ttl(ctx.args.ttl))
+    response = ctx.competition.call(
+        "CreateJudgeInvitations",
+        pb.CreateJudgeInvitationsRequest(round=name, ttl=ttl, request_id=f"cli-{uuid.uuid4()}"),
+    )
+    rows = _invitation_rows(response.invitations, ctx.args.portal)
+    title = f"Invitations for {name}: {response.created} new, {len(rows) - response.created} already active"
+    ctx.printer.rows(INVITATION_COLUMNS, rows, title=title)
+    return EXIT_OK
+
+
+def judges_invitations(ctx: Context) -> int:
+    name = round_name(ctx.args.round)
+    request = pb.ListJudgeInvitationsRequest(round=name, show_inactive=ctx.args.all, page_size=500)
+    found = list(ctx.competition.paged("ListJudgeInvitations", request, "invitations"))
+    columns = [*INVITATION_COLUMNS, Column("invitation", "invitation", "邀请")]
+    ctx.printer.rows(columns, _invitation_rows(found, ctx.args.portal), title=f"Invitations for {name}")
+    return EXIT_OK
+
+
+def judges_revoke(ctx: Context) -> int:
+    found = ctx.competition.call(
+        "RevokeJudgeInvitation",
+        pb.RevokeJudgeInvitationRequest(name=ctx.args.invitation.strip(), request_id=f"cli-{uuid.uuid4()}"),
+    )
+    ctx.printer.record([("invitation", found.name), ("judge", found.judge), ("revoked", when(found.revoke_time))])
+    return EXIT_OK
+
+
 # --- assignment and the judge's view ------------------------------------------------------------
 
 

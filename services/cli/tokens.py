@@ -23,6 +23,8 @@ KNOWN_ROLES = (
     "competition.admin",
     "competition.judge",
     "competition.viewer",
+    # The judges' portal's service identity: may redeem judge invitations, nothing else.
+    "competition.portal",
 )
 ENVIRONMENT_VARIABLES = ("SUITE_ENVIRONMENT", "TALENT_ENVIRONMENT", "COMPETITION_ENVIRONMENT")
 MIN_TTL, MAX_TTL = 60, 90 * 86400

@@ -29,6 +29,11 @@ class CompetitionSettings(ServiceSettings):
     )
     # The same for pool entries without a landing record yet.
     landing_unrecorded_probability: float = Field(default=DEFAULT_UNRECORDED_PROBABILITY, ge=0.0, le=1.0)
+    # Judges' portal: the key of the invitation links' HMAC (unset: derived from the page-token secret,
+    # so changing either invalidates every link), and the lifetime of the access tokens that redeeming
+    # an invitation mints (the portal refreshes them; a revoked invitation ends access within it).
+    invitation_secret: SecretStr | None = Field(default=None, min_length=16)
+    judge_access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
 
     # The audit log (services.competition.app.audit): how often each replica tries to seal, how many
     # records a pass seals at most, and when the sealer signs a checkpoint of the chain's head (after

@@ -20,10 +20,12 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import field_mask_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as cpb
@@ -35,6 +37,13 @@ from services.common.credit_code import check_character
 
 CONTEST_ID = "gec-2024"
 CONTEST = f"contests/{CONTEST_ID}"
+# A second contest whose first round is OPEN, for the judges' portal: six panel judges, 12 entries,
+# three judges per entry, the sheets of judges 04–06 submitted and those of judges 01–03 still to do.
+OPEN_CONTEST_ID = "gec-2025-open"
+OPEN_CONTEST = f"contests/{OPEN_CONTEST_ID}"
+OPEN_ROUND = f"{OPEN_CONTEST}/rounds/preliminary"
+OPEN_PANEL = [f"judge-{n:02d}" for n in range(1, 7)]
+OPEN_DONE = {"judge-04", "judge-05", "judge-06"}
 LOADER = "demo-loader"
 YEAR = 2024
 T = TypeVar("T")
@@ -498,6 +507,92 @@ class Loader:
             cpb.LandingStage.Name(s.stage).removeprefix("LANDING_STAGE_"): s.count for s in status.stage_counts
         }
 
+    async def open_round_demo(self) -> None:
+        """The open round judges score in the portal (after competition_demo: the judges exist)."""
+        c = self.competition
+        if await self.get_or_none(c.GetContest(cpb.GetContestRequest(name=OPEN_CONTEST), metadata=self.admin)) is None:
+            await c.CreateContest(
+                cpb.CreateContestRequest(
+                    contest=cpb.Contest(
+                        display_name="2025 全球精英创新创业大赛（评审中）",
+                        year=2025,
+                        min_landed_entries=5,
+                        min_landing_ratio=0.6,
+                        landing_pool=cpb.LANDING_POOL_AWARDED,
+                        judges=[f"judges/{j}" for j in OPEN_PANEL],
+                    ),
+                    contest_id=OPEN_CONTEST_ID,
+                    request_id="demo-open-contest",
+                ),
+                metadata=self.admin,
+            )
+        if await self.get_or_none(c.GetRound(cpb.GetRoundRequest(name=OPEN_ROUND), metadata=self.admin)) is None:
+            deadline = Timestamp()
+            # Two weeks after the demo is loaded, at 18:00 Beijing time (10:00 UTC).
+            deadline.FromDatetime(
+                (datetime.now(UTC) + timedelta(days=14)).replace(hour=10, minute=0, second=0, microsecond=0)
+            )
+            await c.CreateRound(
+                cpb.CreateRoundRequest(
+                    parent=OPEN_CONTEST,
+                    round_id="preliminary",
+                    round=cpb.Round(
+                        display_name="初赛",
+                        kind=cpb.ROUND_KIND_PRELIMINARY,
+                        sequence=1,
+                        criteria=CRITERIA,
+                        judges_per_entry=3,
+                        aggregation=cpb.AGGREGATION_METHOD_TRIMMED_MEAN,
+                        advancement=cpb.Advancement(top_n=6),
+                        judging_deadline=deadline,
+                    ),
+                    request_id="demo-open-round",
+                ),
+                metadata=self.admin,
+            )
+        existing = await c.ListEntries(cpb.ListEntriesRequest(parent=OPEN_CONTEST, page_size=500), metadata=self.admin)
+        if not existing.entries:
+            await c.BatchCreateEntries(
+                cpb.BatchCreateEntriesRequest(
+                    parent=OPEN_CONTEST,
+                    requests=[
+                        cpb.CreateEntryRequest(parent=OPEN_CONTEST, entry=e, entry_id=i) for i, e in demo_entries()[:12]
+                    ],
+                    request_id="demo-open-entries",
+                ),
+                metadata=self.admin,
+            )
+        round_ = await c.GetRound(cpb.GetRoundRequest(name=OPEN_ROUND), metadata=self.admin)
+        if round_.state == cpb.ROUND_STATE_DRAFT:
+            await c.AutoAssign(
+                cpb.AutoAssignRequest(round=OPEN_ROUND, request_id="demo-open-assign"), metadata=self.admin
+            )
+            round_ = await c.OpenRound(
+                cpb.OpenRoundRequest(name=OPEN_ROUND, request_id="demo-open-open"), metadata=self.admin
+            )
+        if round_.state != cpb.ROUND_STATE_OPEN:
+            return
+        page = await c.ListAssignments(cpb.ListAssignmentsRequest(round=OPEN_ROUND, page_size=500), metadata=self.admin)
+        todo = [a for a in page.assignments if not a.submitted and a.judge.rsplit("/", 1)[-1] in OPEN_DONE]
+        for a in todo:
+            judge, entry = a.judge.rsplit("/", 1)[-1], a.entry.rsplit("/", 1)[-1]
+            await c.SubmitScoreSheet(
+                cpb.SubmitScoreSheetRequest(
+                    round=OPEN_ROUND,
+                    entry=a.entry,
+                    scores=sheet_scores("open", judge, entry),
+                    comment="演示评分",
+                    request_id=f"demo-open-sheet-{judge}-{entry}",
+                ),
+                metadata=self.judge_auth(judge),
+            )
+        # One sign-in link per panel judge (the runner prints them; re-running keeps the same links).
+        await c.CreateJudgeInvitations(
+            cpb.CreateJudgeInvitationsRequest(round=OPEN_ROUND, request_id="demo-open-invitations"),
+            metadata=self.admin,
+        )
+        self.log(f"competition: {OPEN_ROUND} is OPEN for the judges' portal ({len(page.assignments)} assignments)")
+
     async def all_entry_ids(self) -> set[str]:
         ids: set[str] = set()
         request = cpb.ListEntriesRequest(parent=CONTEST, page_size=500)
@@ -623,6 +718,7 @@ async def load_demo(
         )
         await loader.talent_demo()
         await loader.competition_demo()
+        await loader.open_round_demo()
         return loader.summary
 
 

@@ -16,6 +16,7 @@ import pytest
 from services.common.server import LIVENESS
 from services.common.settings import ServiceSettings
 from services.competition.settings import CompetitionSettings
+from services.portal.settings import PortalSettings
 from services.talent.settings import TalentSettings
 
 from .conftest import Built
@@ -195,3 +196,53 @@ def test_dockerfile_uid_is_high() -> None:
     uid = int(parse().user("talent").partition(":")[0])
     assert uid >= 10000
     assert Path(__file__).resolve().parents[2].joinpath("services").is_dir()
+
+
+def test_portal_env_ports_probes_and_security(build: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The judges' portal: its variables are PortalSettings fields (secrets from the Secret), its ports
+    are the settings' and the image's, HTTP probes hit the portal's health routes, and it may reach
+    nothing but the competition service's gRPC port, which admits it by label."""
+    deployment = build.get("Deployment", "portal")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = container_env(build, container)
+    fields = PortalSettings.model_fields
+    for name in env:
+        assert name.startswith("PORTAL_") and name[len("PORTAL_") :].lower() in fields, name
+    required = {name for name, info in fields.items() if info.is_required()}
+    assert required <= {name[len("PORTAL_") :].lower() for name in env}
+    assert env["PORTAL_SESSION_KEY"] is None and env["PORTAL_SERVICE_TOKEN"] is None
+    for name in fields:
+        monkeypatch.delenv(f"PORTAL_{name}".upper(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value if value is not None else SECRET_PLACEHOLDER)
+    settings = PortalSettings()
+    assert settings.environment == ("dev" if build.name == "dev" else "prod")
+    assert settings.cookies_secure
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"http": settings.http_port, "metrics": settings.metrics_port}
+    assert parse().exposed("portal") == {fields["http_port"].default, fields["metrics_port"].default}
+    assert parse().entrypoint("portal") == ["python", "-m", "services.portal"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    competition_port = CompetitionSettings.model_fields["grpc_port"].default
+    assert settings.competition_address == f"competition:{competition_port}"
+    egress = build.get("NetworkPolicy", "portal-egress")["spec"]["egress"]
+    assert [p["port"] for rule in egress for p in rule["ports"]] == [competition_port]
+    label = pod_labels(deployment)["talent-suite.io/client"]
+    admitted = build.get("NetworkPolicy", "competition-ingress")["spec"]["ingress"][0]["from"]
+    assert any(
+        label in e["values"] for peer in admitted for e in peer.get("podSelector", {}).get("matchExpressions", [])
+    )
+    context = container["securityContext"]
+    assert context["readOnlyRootFilesystem"] and context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"] == {"drop": ["ALL"]} and context["runAsNonRoot"]
+    assert pod["automountServiceAccountToken"] is False and pod["serviceAccountName"] == "portal"
+    service = build.get("Service", "portal")
+    assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {
+        "http": settings.http_port,
+        "metrics": settings.metrics_port,
+    }
+    ingress = build.get("Ingress", "portal")["spec"]
+    assert ingress["tls"] and ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["name"] == "http"
+    assert build.get("PodDisruptionBudget", "portal")["spec"]["maxUnavailable"] == 1

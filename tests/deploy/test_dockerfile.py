@@ -9,7 +9,7 @@ import pytest
 from .conftest import ROOT
 from .dockerfile import parse
 
-TARGETS = ["talent", "competition"]
+TARGETS = ["talent", "competition", "portal"]
 COMPILERS = re.compile(r"\b(gcc|g\+\+|cc|clang|build-essential|make|cmake|python3?-dev|libpq-dev)\b")
 
 

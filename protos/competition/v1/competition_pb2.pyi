@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -77,6 +78,13 @@ class LandingTargetStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LANDING_TARGET_STATUS_ON_TRACK: _ClassVar[LandingTargetStatus]
     LANDING_TARGET_STATUS_AT_RISK: _ClassVar[LandingTargetStatus]
     LANDING_TARGET_STATUS_MISSED: _ClassVar[LandingTargetStatus]
+
+class JudgeInvitationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JUDGE_INVITATION_STATE_UNSPECIFIED: _ClassVar[JudgeInvitationState]
+    JUDGE_INVITATION_STATE_ACTIVE: _ClassVar[JudgeInvitationState]
+    JUDGE_INVITATION_STATE_EXPIRED: _ClassVar[JudgeInvitationState]
+    JUDGE_INVITATION_STATE_REVOKED: _ClassVar[JudgeInvitationState]
 DOMAIN_UNSPECIFIED: Domain
 DOMAIN_LIFE_HEALTH: Domain
 DOMAIN_NEW_ENERGY_MATERIALS: Domain
@@ -117,6 +125,10 @@ LANDING_TARGET_STATUS_MET: LandingTargetStatus
 LANDING_TARGET_STATUS_ON_TRACK: LandingTargetStatus
 LANDING_TARGET_STATUS_AT_RISK: LandingTargetStatus
 LANDING_TARGET_STATUS_MISSED: LandingTargetStatus
+JUDGE_INVITATION_STATE_UNSPECIFIED: JudgeInvitationState
+JUDGE_INVITATION_STATE_ACTIVE: JudgeInvitationState
+JUDGE_INVITATION_STATE_EXPIRED: JudgeInvitationState
+JUDGE_INVITATION_STATE_REVOKED: JudgeInvitationState
 
 class Contest(_message.Message):
     __slots__ = ("name", "display_name", "year", "min_landed_entries", "min_landing_ratio", "landing_deadline", "landing_pool", "create_time", "update_time", "etag", "judges")
@@ -1107,3 +1119,97 @@ class LandingStatus(_message.Message):
     days_left: int
     status: LandingTargetStatus
     def __init__(self, contest: _Optional[str] = ..., pool_size: _Optional[int] = ..., landed: _Optional[int] = ..., landing_ratio: _Optional[float] = ..., min_landed_entries: _Optional[int] = ..., min_landing_ratio: _Optional[float] = ..., landed_target_met: _Optional[bool] = ..., ratio_target_met: _Optional[bool] = ..., stage_counts: _Optional[_Iterable[_Union[LandingStageCount, _Mapping]]] = ..., unrecorded: _Optional[int] = ..., projected_landed: _Optional[float] = ..., landing_deadline: _Optional[str] = ..., days_left: _Optional[int] = ..., status: _Optional[_Union[LandingTargetStatus, str]] = ...) -> None: ...
+
+class JudgeInvitation(_message.Message):
+    __slots__ = ("name", "judge", "judge_display_name", "state", "create_time", "expire_time", "revoke_time", "created_by", "code")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    judge: str
+    judge_display_name: str
+    state: JudgeInvitationState
+    create_time: _timestamp_pb2.Timestamp
+    expire_time: _timestamp_pb2.Timestamp
+    revoke_time: _timestamp_pb2.Timestamp
+    created_by: str
+    code: str
+    def __init__(self, name: _Optional[str] = ..., judge: _Optional[str] = ..., judge_display_name: _Optional[str] = ..., state: _Optional[_Union[JudgeInvitationState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class CreateJudgeInvitationsRequest(_message.Message):
+    __slots__ = ("round", "ttl", "request_id")
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    round: str
+    ttl: _duration_pb2.Duration
+    request_id: str
+    def __init__(self, round: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CreateJudgeInvitationsResponse(_message.Message):
+    __slots__ = ("invitations", "created")
+    INVITATIONS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    invitations: _containers.RepeatedCompositeFieldContainer[JudgeInvitation]
+    created: int
+    def __init__(self, invitations: _Optional[_Iterable[_Union[JudgeInvitation, _Mapping]]] = ..., created: _Optional[int] = ...) -> None: ...
+
+class ListJudgeInvitationsRequest(_message.Message):
+    __slots__ = ("round", "judge", "show_inactive", "page_size", "page_token")
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_FIELD_NUMBER: _ClassVar[int]
+    SHOW_INACTIVE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    round: str
+    judge: str
+    show_inactive: bool
+    page_size: int
+    page_token: str
+    def __init__(self, round: _Optional[str] = ..., judge: _Optional[str] = ..., show_inactive: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListJudgeInvitationsResponse(_message.Message):
+    __slots__ = ("invitations", "next_page_token")
+    INVITATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    invitations: _containers.RepeatedCompositeFieldContainer[JudgeInvitation]
+    next_page_token: str
+    def __init__(self, invitations: _Optional[_Iterable[_Union[JudgeInvitation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RevokeJudgeInvitationRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RedeemJudgeInvitationRequest(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class RedeemJudgeInvitationResponse(_message.Message):
+    __slots__ = ("access_token", "access_token_expire_time", "judge", "judge_display_name", "round", "invitation", "invitation_expire_time")
+    ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_FIELD_NUMBER: _ClassVar[int]
+    JUDGE_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INVITATION_FIELD_NUMBER: _ClassVar[int]
+    INVITATION_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    access_token: str
+    access_token_expire_time: _timestamp_pb2.Timestamp
+    judge: str
+    judge_display_name: str
+    round: str
+    invitation: str
+    invitation_expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, access_token: _Optional[str] = ..., access_token_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., judge: _Optional[str] = ..., judge_display_name: _Optional[str] = ..., round: _Optional[str] = ..., invitation: _Optional[str] = ..., invitation_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -253,6 +253,26 @@ class CompetitionServiceStub:
                 request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.GetLandingStatusRequest.SerializeToString,
                 response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.LandingStatus.FromString,
                 _registered_method=True)
+        self.CreateJudgeInvitations = channel.unary_unary(
+                '/competition.v1.CompetitionService/CreateJudgeInvitations',
+                request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.CreateJudgeInvitationsRequest.SerializeToString,
+                response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.CreateJudgeInvitationsResponse.FromString,
+                _registered_method=True)
+        self.ListJudgeInvitations = channel.unary_unary(
+                '/competition.v1.CompetitionService/ListJudgeInvitations',
+                request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.ListJudgeInvitationsRequest.SerializeToString,
+                response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.ListJudgeInvitationsResponse.FromString,
+                _registered_method=True)
+        self.RevokeJudgeInvitation = channel.unary_unary(
+                '/competition.v1.CompetitionService/RevokeJudgeInvitation',
+                request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.RevokeJudgeInvitationRequest.SerializeToString,
+                response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.JudgeInvitation.FromString,
+                _registered_method=True)
+        self.RedeemJudgeInvitation = channel.unary_unary(
+                '/competition.v1.CompetitionService/RedeemJudgeInvitation',
+                request_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.RedeemJudgeInvitationRequest.SerializeToString,
+                response_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.RedeemJudgeInvitationResponse.FromString,
+                _registered_method=True)
 
 
 class CompetitionServiceServicer:
@@ -545,6 +565,39 @@ class CompetitionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateJudgeInvitations(self, request, context):
+        """--- judge invitations (the judges' portal) -------------------------------------------------
+        One personal sign-in link per judge of the contest's panel (the judges assigned in the round when
+        the panel is empty), signed and expiring (ttl, default 14 days). A judge who already has an
+        active invitation for the round keeps it: the response lists it again. Admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJudgeInvitations(self, request, context):
+        """The invitations of a round with their sign-in codes, re-derived (the secret is never stored). Admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeJudgeInvitation(self, request, context):
+        """Ends the invitation: redeeming it fails from now on, so portal sessions end at their next refresh.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemJudgeInvitation(self, request, context):
+        """A short-lived access token (role competition.judge, subject the judge id) for a valid, unexpired,
+        unrevoked invitation's code. Only for callers with the role competition.portal.
+        --- end of judge invitations ----------------------------------------------------------------
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CompetitionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -747,6 +800,26 @@ def add_CompetitionServiceServicer_to_server(servicer, server):
                     servicer.GetLandingStatus,
                     request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.GetLandingStatusRequest.FromString,
                     response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.LandingStatus.SerializeToString,
+            ),
+            'CreateJudgeInvitations': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateJudgeInvitations,
+                    request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.CreateJudgeInvitationsRequest.FromString,
+                    response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.CreateJudgeInvitationsResponse.SerializeToString,
+            ),
+            'ListJudgeInvitations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJudgeInvitations,
+                    request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.ListJudgeInvitationsRequest.FromString,
+                    response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.ListJudgeInvitationsResponse.SerializeToString,
+            ),
+            'RevokeJudgeInvitation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeJudgeInvitation,
+                    request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.RevokeJudgeInvitationRequest.FromString,
+                    response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.JudgeInvitation.SerializeToString,
+            ),
+            'RedeemJudgeInvitation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemJudgeInvitation,
+                    request_deserializer=protos_dot_competition_dot_v1_dot_competition__pb2.RedeemJudgeInvitationRequest.FromString,
+                    response_serializer=protos_dot_competition_dot_v1_dot_competition__pb2.RedeemJudgeInvitationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1848,6 +1921,114 @@ class CompetitionService:
             '/competition.v1.CompetitionService/GetLandingStatus',
             protos_dot_competition_dot_v1_dot_competition__pb2.GetLandingStatusRequest.SerializeToString,
             protos_dot_competition_dot_v1_dot_competition__pb2.LandingStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateJudgeInvitations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/competition.v1.CompetitionService/CreateJudgeInvitations',
+            protos_dot_competition_dot_v1_dot_competition__pb2.CreateJudgeInvitationsRequest.SerializeToString,
+            protos_dot_competition_dot_v1_dot_competition__pb2.CreateJudgeInvitationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJudgeInvitations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/competition.v1.CompetitionService/ListJudgeInvitations',
+            protos_dot_competition_dot_v1_dot_competition__pb2.ListJudgeInvitationsRequest.SerializeToString,
+            protos_dot_competition_dot_v1_dot_competition__pb2.ListJudgeInvitationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeJudgeInvitation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/competition.v1.CompetitionService/RevokeJudgeInvitation',
+            protos_dot_competition_dot_v1_dot_competition__pb2.RevokeJudgeInvitationRequest.SerializeToString,
+            protos_dot_competition_dot_v1_dot_competition__pb2.JudgeInvitation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemJudgeInvitation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/competition.v1.CompetitionService/RedeemJudgeInvitation',
+            protos_dot_competition_dot_v1_dot_competition__pb2.RedeemJudgeInvitationRequest.SerializeToString,
+            protos_dot_competition_dot_v1_dot_competition__pb2.RedeemJudgeInvitationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from protos.competition.v1 import competition_pb2_grpc
+from services.competition.api.invitations import InvitationMethods
 from services.competition.api.judging import JudgingMethods
 from services.competition.api.landing import LandingMethods
 from services.competition.api.limits import bounded_requests
@@ -12,6 +13,11 @@ from services.competition.api.setup import SetupMethods
 
 @bounded_requests
 class CompetitionServicer(
-    SetupMethods, JudgingMethods, ResultsMethods, LandingMethods, competition_pb2_grpc.CompetitionServiceServicer
+    SetupMethods,
+    JudgingMethods,
+    ResultsMethods,
+    LandingMethods,
+    InvitationMethods,
+    competition_pb2_grpc.CompetitionServiceServicer,
 ):
     pass

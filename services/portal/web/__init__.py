@@ -1,0 +1,1 @@
+"""HTTP side of the portal: aiohttp handlers, middlewares and the server."""
