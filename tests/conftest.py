@@ -3,8 +3,12 @@ ephemeral ports."""
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
 import os
-from collections.abc import AsyncIterator, Iterator
+import sys
+import threading
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +17,43 @@ from grpc import aio
 from services.common.embedded_pg import EmbeddedPostgres
 from services.common.server import RunningService
 from tests.support import create_database, start
+
+# A test that runs longer than this is stuck: the run stops with every thread's and every asyncio
+# task's stack, minutes after the hang instead of at CI's time limit with no trace of where.
+WATCHDOG_SECONDS = float(os.environ.get("TEST_WATCHDOG_SECONDS", "300"))
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _watched_loop() -> None:
+    global _loop
+    _loop = asyncio.get_running_loop()
+
+
+def _stuck(config: pytest.Config, nodeid: str) -> None:
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)  # the dump goes to the real stderr, not the test's capture
+    out = sys.stderr
+    print(f"\n*** {nodeid} still running after {WATCHDOG_SECONDS:.0f} s: stacks follow, then exit", file=out)
+    faulthandler.dump_traceback(out, all_threads=True)
+    if _loop is not None:
+        for task in list(asyncio.all_tasks(_loop)):
+            print(f"--- {task!r}", file=out)
+            task.print_stack(file=out)
+    out.flush()
+    os._exit(70)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    timer = threading.Timer(WATCHDOG_SECONDS, _stuck, args=(item.config, item.nodeid))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,8 @@ LIVENESS = "liveness"
 # At shutdown the listener closes once no call has arrived for this long (or the grace is over).
 QUIET_PERIOD_SECONDS = 0.2
 STOP_MARGIN_SECONDS = 0.5
+# Shutdown waits at most this long for background tasks to stop and for the pool's connections.
+POOL_CLOSE_SECONDS = 5.0
 
 
 @dataclass
@@ -148,11 +150,15 @@ class RunningService:
     async def stop(self, grace: float | None = None) -> None:
         """Health → NOT_SERVING first, so load balancers stop sending; then let in-flight RPCs
         finish within the grace period; then close the pool and the metrics endpoint."""
-        for task in (self._watcher, self._housekeeper, *self._background_tasks):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        tasks = [task for task in (self._watcher, self._housekeeper, *self._background_tasks) if task is not None]
+        for task in tasks:
+            task.cancel()
+        # A task cancelled in the middle of a query waits for asyncpg's cancel request: bounded, so
+        # that a database that stopped answering cannot keep the process from stopping.
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=POOL_CLOSE_SECONDS)
+            if pending:
+                log.warning("background tasks still stopping", extra={"fields": {"tasks": len(pending)}})
         await self.health.enter_graceful_shutdown()
         if grace is None:
             await asyncio.sleep(self.settings.shutdown_drain_seconds)
@@ -171,7 +177,14 @@ class RunningService:
         margin = min(STOP_MARGIN_SECONDS, grace / 4)
         await self.gate.quiet(QUIET_PERIOD_SECONDS, max(0.0, deadline - margin - loop.time()))
         await self.server.stop(max(0.0, deadline - loop.time()))
-        await self.pool.close()
+        # Pool.close waits for every connection to come back; one leaked by a cancelled task would
+        # keep the process from ever exiting. Past the wait, the connections are cut.
+        try:
+            async with asyncio.timeout(POOL_CLOSE_SECONDS):
+                await self.pool.close()
+        except TimeoutError:
+            log.warning("connections not returned at shutdown; terminating them")
+            self.pool.terminate()
         self.metrics.close()
 
 

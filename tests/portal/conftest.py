@@ -6,6 +6,7 @@ driver, and no browser is ever downloaded."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+# The browser tests' screenshots; PORTAL_SCREENSHOTS=docs/portal refreshes the README's (tests never
+# write into the checkout unless asked).
+SCREENSHOTS = Path(os.environ.get("PORTAL_SCREENSHOTS") or Path(tempfile.gettempdir()) / "portal-screenshots")
 SESSION_KEY = "portal-test-session-key-0123456789abcdef"
 LOCAL_ISSUER = "urn:talent-suite:competition-test"
 LOCAL_KEY = "portal-test-local-issuer-key-0123456789abcdef"
