@@ -1,4 +1,4 @@
-"""``python -m bench.bare {echo,insert,select}``: the bare ceilings the services are measured against.
+"""``python -m bench.bare {echo,insert,select,page}``: the bare ceilings the services are measured against.
 
 Each is a grpc.aio server with one generic handler and nothing else: no interceptors, no logging,
 no protobuf (requests and responses are raw bytes in ordinary gRPC framing), so that a load tool
@@ -10,6 +10,9 @@ drives it exactly as it drives a service's unary method. What it does per call:
   then the owner's index (1 byte), then the body (a few hundred bytes, like a candidate or a sheet).
 - ``select``: one SELECT by primary key from ``bare.reads`` (seeded with ``--seed-rows`` rows of the
   same shape); answers the row's body. The request is the row number as decimal digits.
+- ``page``: one SELECT of the newest ``PAGE_ROWS`` rows of an owner from ``bare.reads`` through the
+  ``(owner, create_time)`` index, the shape of a list page; answers the bodies, one after another.
+  The request is the owner's index as decimal digits.
 
 The pool is the services' own (``services.common.db.create_pool``: the same reset, timeout and codecs),
 sized like theirs (``--pool-min``/``--pool-max``, deploy defaults 2..10). Like a
@@ -42,7 +45,10 @@ from services.common.settings import ServiceSettings
 
 SERVICE = "bench.v1.Bare"
 ECHO, INSERT, SELECT = f"/{SERVICE}/Echo", f"/{SERVICE}/Insert", f"/{SERVICE}/Select"
-METHODS = {"echo": ECHO, "insert": INSERT, "select": SELECT}
+PAGE = f"/{SERVICE}/Page"
+METHODS = {"echo": ECHO, "insert": INSERT, "select": SELECT, "page": PAGE}
+# The list pages measured (ListCandidates, ListAssignments) ask for this many rows.
+PAGE_ROWS = 50
 SCHEMA = "bare"
 OWNERS = 50
 BODY_BYTES = 320
@@ -81,6 +87,10 @@ def insert_request(n: int) -> bytes:
 
 def select_request(row: int) -> bytes:
     return str(row).encode()
+
+
+def page_request(owner: int) -> bytes:
+    return str(owner % OWNERS).encode()
 
 
 class Handled(Collector):
@@ -147,7 +157,23 @@ def handler_of(kind: str, pool: asyncpg.Pool | None, counts: Counter[tuple[str, 
         counts[ok] += 1
         return found or b""
 
-    handlers: dict[str, Handler] = {"echo": echo, "insert": insert, "select": select}
+    async def page(request: bytes, context: aio.ServicerContext) -> bytes:
+        assert pool is not None
+        try:
+            rows = await pool.fetch(
+                f"SELECT body FROM {SCHEMA}.reads WHERE owner = $1 ORDER BY create_time DESC LIMIT {PAGE_ROWS}",
+                f"owner-{int(request):02d}",
+            )
+        except asyncio.CancelledError:
+            counts[cancelled] += 1
+            raise
+        except BaseException:
+            counts[failed] += 1
+            raise
+        counts[ok] += 1
+        return b"".join(row[0] for row in rows)
+
+    handlers: dict[str, Handler] = {"echo": echo, "insert": insert, "select": select, "page": page}
     return handlers[kind]
 
 

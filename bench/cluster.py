@@ -291,7 +291,7 @@ class Cluster:
         return total
 
     async def start_bare(self, kind: str) -> BareProcess:
-        """A bare ceiling server (``echo``, ``insert`` or ``select``) on the same database."""
+        """A bare ceiling server (``echo``, ``insert``, ``select`` or ``page``) on the same database."""
         bare = BareProcess(kind, self.database_url, self.work_dir, self.postgres_cpu_seconds)
         self.extra.append(bare)
         await bare.start()

@@ -4,8 +4,8 @@ platform, through the same tool at the same concurrency, in interleaved rounds.
 | ceiling (bench/bare.py)   | tool             | RPCs                                                   | goal  |
 |---------------------------|------------------|--------------------------------------------------------|-------|
 | echo                      | h2load, grpc.aio | Health/Check (talent; competition with h2load)         | ≥ 0.8 |
-| one indexed SELECT        | h2load*          | GetTargetProgress, GetCandidate, ListCandidates page,  | ≥ 0.7 |
-|                           |                  | GetRound, ListAssignments page                         |       |
+| one indexed SELECT        | h2load*          | GetTargetProgress, GetCandidate, GetRound              | ≥ 0.7 |
+| one 50-row indexed SELECT | h2load*          | ListCandidates and ListAssignments pages of 50         | ≥ 0.7 |
 | one INSERT                | grpc.aio, unique | CreateCandidate (≥ 0.6), SubmitScoreSheet (≥ 0.5)      |       |
 
 (* grpc.aio when h2load is not installed.) Then the replica scale check, GetLeaderboard, and the SQL
@@ -35,6 +35,13 @@ def echo_call() -> Call:
     return Call(bare.ECHO, serving.SerializeToString())
 
 
+def bare_page_call() -> Call:
+    return Call(bare.PAGE, bare.page_request(7))
+
+
+Read = tuple[str, str, str, ServiceProcess, Call]
+
+
 async def repeated(tool: str, process: ServiceProcess, call: Call, config: Config) -> Slice:
     if tool == "h2load":
         return await h2load_slices(process.target, call, config)
@@ -43,13 +50,15 @@ async def repeated(tool: str, process: ServiceProcess, call: Call, config: Confi
 
 async def run(report: Report, cluster: Cluster, config: Config, console: Console, skip_competition: bool) -> None:
     assert cluster.talent is not None and cluster.competition is not None
-    with console.status("bare ceilings (echo, INSERT, SELECT)…"):
+    with console.status("bare ceilings (echo, INSERT, SELECT, 50-row SELECT)…"):
         echo = await cluster.start_bare("echo")
         insert = await cluster.start_bare("insert")
         select = await cluster.start_bare("select")
+        page = await cluster.start_bare("page")
         inserts = [Call(bare.INSERT, bare.insert_request(n)) for n in range(config.bare_insert_pool)]
         await call_once(echo.target, echo_call())
         await call_once(select.target, competition.bare_select_call())
+        await call_once(page.target, bare_page_call())
         await call_once(insert.target, inserts[0])
         inserts = inserts[1:]
     with console.status("talent: seeding…"):
@@ -99,51 +108,53 @@ async def run(report: Report, cluster: Cluster, config: Config, console: Console
             )
             await interleaved(report, ceiling, runners, rounds=config.rounds, seconds=config.seconds)
 
-    # Reads ÷ bare SELECT (the body repeats, so h2load when installed).
-    with console.status(f"reads against bare SELECT ({repeat_tool})…"):
-        reads: list[tuple[str, str, str, ServiceProcess, Call]] = [
-            ("talent.get_target_progress", "talent", "GetTargetProgress", talent_svc, calls.progress),
-            ("talent.get_candidate", "talent", "GetCandidate", talent_svc, calls.get_candidate),
+    # Reads ÷ bare SELECT (the body repeats, so h2load when installed): one-row reads against one
+    # indexed row, list pages against one indexed SELECT of as many rows.
+    single: list[Read] = [
+        ("talent.get_target_progress", "talent", "GetTargetProgress", talent_svc, calls.progress),
+        ("talent.get_candidate", "talent", "GetCandidate", talent_svc, calls.get_candidate),
+    ]
+    pages: list[Read] = [
+        ("talent.list_candidates", "talent", f"ListCandidates ({talent.LIST_PAGE})", talent_svc, calls.list_candidates),
+    ]
+    if contest is not None:
+        single.append(("competition.get_round", "competition", "GetRound", competition_svc, contest.get_round))
+        pages.append(
             (
-                "talent.list_candidates",
-                "talent",
-                f"ListCandidates ({talent.LIST_PAGE})",
-                talent_svc,
-                calls.list_candidates,
-            ),
-        ]
-        if contest is not None:
-            reads += [
-                ("competition.get_round", "competition", "GetRound", competition_svc, contest.get_round),
-                (
-                    "competition.list_assignments",
-                    "competition",
-                    f"ListAssignments ({competition.LIST_PAGE})",
-                    competition_svc,
-                    contest.list_assignments,
-                ),
-            ]
-        runners = [
-            Runner(
-                f"{key}.{tag}",
-                service,
-                rpc,
-                call.method,
-                await repeated(repeat_tool, process, call, config),
-                [process],
-                goal=READ_GOAL,
+                "competition.list_assignments",
+                "competition",
+                f"ListAssignments ({competition.LIST_PAGE})",
+                competition_svc,
+                contest.list_assignments,
             )
-            for key, service, rpc, process, call in reads
-        ]
-        ceiling = Runner(
-            f"bare.select.{tag}",
-            "bare",
-            "SELECT by primary key",
-            bare.SELECT,
-            await repeated(repeat_tool, select, competition.bare_select_call(), config),
-            [select],
         )
-        await interleaved(report, ceiling, runners, rounds=config.rounds, seconds=config.seconds)
+    ceilings = [
+        (single, "select", "SELECT by primary key", select, competition.bare_select_call()),
+        (pages, "page", f"SELECT of {bare.PAGE_ROWS} rows by index", page, bare_page_call()),
+    ]
+    for reads, kind, label, server, bare_call in ceilings:
+        with console.status(f"reads against bare {label} ({repeat_tool})…"):
+            runners = [
+                Runner(
+                    f"{key}.{tag}",
+                    service,
+                    rpc,
+                    call.method,
+                    await repeated(repeat_tool, process, call, config),
+                    [process],
+                    goal=READ_GOAL,
+                )
+                for key, service, rpc, process, call in reads
+            ]
+            ceiling = Runner(
+                f"bare.{kind}.{tag}",
+                "bare",
+                label,
+                bare_call.method,
+                await repeated(repeat_tool, server, bare_call, config),
+                [server],
+            )
+            await interleaved(report, ceiling, runners, rounds=config.rounds, seconds=config.seconds)
 
     # Writes ÷ bare INSERT: grpc.aio with unique pre-serialised requests on both sides.
     with console.status("writes against bare INSERT (grpc.aio, unique requests)…"):
@@ -193,6 +204,7 @@ async def run(report: Report, cluster: Cluster, config: Config, console: Console
         Probe("bare.echo", echo.target, bare.SCHEMA, [echo_call()] * PROBE_CALLS),
         Probe("bare.insert", insert.target, bare.SCHEMA, inserts[bare_inserts.offset :][:PROBE_CALLS]),
         Probe("bare.select", select.target, bare.SCHEMA, [competition.bare_select_call()] * PROBE_CALLS),
+        Probe("bare.page", page.target, bare.SCHEMA, [bare_page_call()] * PROBE_CALLS),
         Probe("talent.health", talent_svc.target, "talent", [calls.health] * PROBE_CALLS),
         Probe("talent.get_target_progress", talent_svc.target, "talent", [calls.progress] * PROBE_CALLS),
         Probe("talent.get_candidate", talent_svc.target, "talent", [calls.get_candidate] * PROBE_CALLS),
