@@ -116,7 +116,9 @@ class CallGate:
         self._idle.set()
         self.accepting = True
         self._last_refusal = 0.0
-        self._busy = Refused(
+        # The statuses are built once; each refusal raises a new exception, since raising one instance
+        # again and again would grow its traceback (and keep every refused call's frames alive).
+        self._busy = (
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             refusal_status(
                 code_pb2.RESOURCE_EXHAUSTED,
@@ -126,7 +128,7 @@ class CallGate:
                 retry_after=max(queue_timeout, 0.5),
             ),
         )
-        self._closing = Refused(
+        self._closing = (
             grpc.StatusCode.UNAVAILABLE,
             refusal_status(
                 code_pb2.UNAVAILABLE, "SHUTTING_DOWN", "the server is shutting down; retry", domain, retry_after=1.0
@@ -140,7 +142,7 @@ class CallGate:
     def admit(self) -> None:
         if not self.accepting:
             self._last_refusal = time.monotonic()
-            raise self._closing
+            raise Refused(*self._closing)
         self._in_flight += 1
         self._idle.clear()
 
@@ -157,7 +159,7 @@ class CallGate:
             async with asyncio.timeout(self._queue_timeout):
                 await self._slots.acquire()
         except TimeoutError:
-            raise self._busy from None
+            raise Refused(*self._busy) from None
 
     def release(self) -> None:
         self._slots.release()

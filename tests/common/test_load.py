@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+import traceback
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.grpc_errors import error_details
+from services.common.interceptors import CallGate, Refused
 from services.common.metrics import ReadFamilies
 from services.common.server import Platform, RunningService, ServiceDefinition
 from services.talent.api.servicer import TalentServicer
@@ -170,3 +172,20 @@ async def test_the_bound_is_per_service_and_health_is_never_refused(service: Run
         results = await asyncio.gather(*load, return_exceptions=True)
     codes = {r.code() if isinstance(r, aio.AioRpcError) else grpc.StatusCode.OK for r in results}
     assert codes <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
+
+
+async def test_refusals_do_not_pile_up_tracebacks() -> None:
+    """Each refusal is its own exception: re-raising one shared instance grows its traceback with
+    every refused call (a leak under sustained overload)."""
+    gate = CallGate("talent", 1, 0.0)
+    await gate.acquire()
+    refusals = []
+    for _ in range(3):
+        with pytest.raises(Refused) as caught:
+            await gate.acquire()
+        refusals.append(caught.value)
+    assert len({id(r) for r in refusals}) == 3
+    depths = [len(traceback.extract_tb(r.__traceback__)) for r in refusals]
+    assert depths[0] == depths[-1], depths
+    assert refusals[0].code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    gate.release()
