@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 import uuid
 from collections import Counter
@@ -42,6 +41,7 @@ from prometheus_client.registry import Collector
 from services.common.db import create_pool
 from services.common.server import run
 from services.common.settings import ServiceSettings
+from services.common.signals import until_stopped
 
 SERVICE = "bench.v1.Bare"
 ECHO, INSERT, SELECT = f"/{SERVICE}/Echo", f"/{SERVICE}/Insert", f"/{SERVICE}/Select"
@@ -228,11 +228,7 @@ async def serve(args: argparse.Namespace) -> None:
         f"bare {args.kind}: gRPC on port {port}, metrics on http://{args.host}:{metrics.server_port}/metrics",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await until_stopped()
     await server.stop(1)
     if pool is not None:
         with contextlib.suppress(Exception):

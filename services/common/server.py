@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from services.common.logs import configure_logging
 from services.common.metrics import BusinessCollector, GrpcServerMetrics, MetricsEndpoint, ReadFamilies
 from services.common.pagination import PageTokens
 from services.common.settings import ServiceSettings
+from services.common.signals import until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -277,11 +277,7 @@ async def serve(settings: ServiceSettings, definition: ServiceDefinition) -> Non
         file=sys.stderr,
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    await until_stopped()
     log.info("shutting down", extra={"fields": {"grace_seconds": settings.shutdown_grace_seconds}})
     await running.stop()
 

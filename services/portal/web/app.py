@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from multidict import MultiDictProxy
 
 from services.common.logs import configure_logging
 from services.common.metrics import MetricsEndpoint
+from services.common.signals import until_stopped
 from services.portal import sessions
 from services.portal.grpc_client import CompetitionClient, ServiceError
 from services.portal.settings import PortalSettings
@@ -243,11 +243,7 @@ async def serve(settings: PortalSettings) -> None:
         file=sys.stderr,
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    await until_stopped()
     await running.stop()
 
 
