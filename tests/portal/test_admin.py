@@ -11,7 +11,7 @@ from bench.portal import PortalJudge
 from protos.competition.v1 import competition_pb2 as pb
 from tests.portal.conftest import screenshot
 from tests.portal.helpers import GOOD
-from tests.portal.world import ADMIN, CONTEST, ROUND, World
+from tests.portal.world import ADMIN, CONTEST, CRITERIA, ROUND, World, open_one_entry_round
 from tests.support import auth, token
 
 
@@ -51,44 +51,11 @@ async def test_a_judge_token_cannot_open_the_admin_pages(world: World, context: 
 async def test_leaderboard_shown_once_finalized(world: World, context: BrowserContext) -> None:
     stub = world.stub
     contest = "portal-final"
-    name = f"contests/{contest}/rounds/final"
-    await stub.CreateContest(
-        pb.CreateContestRequest(
-            contest=pb.Contest(display_name="定稿测试", year=2026, judges=["judges/j-english"]), contest_id=contest
-        ),
-        metadata=ADMIN,
-    )
-    from tests.portal.world import CRITERIA, entry_message
-
-    await stub.CreateRound(
-        pb.CreateRoundRequest(
-            parent=f"contests/{contest}",
-            round_id="final",
-            round=pb.Round(
-                display_name="决赛",
-                kind=pb.ROUND_KIND_FINAL,
-                sequence=1,
-                criteria=CRITERIA,
-                judges_per_entry=1,
-                aggregation=pb.AGGREGATION_METHOD_MEAN,
-                advancement=pb.Advancement(top_n=1),
-                award_tiers=[pb.AwardTier(tier="FIRST", display_name="一等奖", count=1)],
-            ),
-        ),
-        metadata=ADMIN,
-    )
-    await stub.CreateEntry(
-        pb.CreateEntryRequest(parent=f"contests/{contest}", entry=entry_message(2), entry_id="f-01"), metadata=ADMIN
-    )
-    await stub.CreateAssignment(
-        pb.CreateAssignmentRequest(round=name, judge="judges/j-english", entry=f"contests/{contest}/entries/f-01"),
-        metadata=ADMIN,
-    )
-    await stub.OpenRound(pb.OpenRoundRequest(name=name), metadata=ADMIN)
+    name, entry = await open_one_entry_round(stub, contest, "j-english", title="定稿测试", entry=2)
     await stub.SubmitScoreSheet(
         pb.SubmitScoreSheetRequest(
             round=name,
-            entry=f"contests/{contest}/entries/f-01",
+            entry=entry,
             scores=[pb.CriterionScore(criterion=c.key, value=8) for c in CRITERIA],
         ),
         metadata=auth("j-english", "competition.judge"),
@@ -97,7 +64,7 @@ async def test_leaderboard_shown_once_finalized(world: World, context: BrowserCo
     await stub.FinalizeRound(pb.FinalizeRoundRequest(name=name), metadata=ADMIN)
     page = await context.new_page()
     await page.goto(f"{world.url}/signin#admin={token('contest-admin', 'competition.admin')}")
-    await page.goto(f"{world.url}/admin/r/{contest}/final")
+    await page.goto(f"{world.url}/admin/r/{contest}/only")
     board = page.locator("#leaderboard li")
     await expect(board).to_have_count(1)
     await expect(board).to_contain_text("工业视觉质检项目 · 80.00 · FIRST")

@@ -165,18 +165,18 @@ async def build_contest(stub: Any) -> dict[str, str]:
     return {i.judge.removeprefix("judges/"): i.code for i in created.invitations}
 
 
-async def build_closing_round(stub: Any, judge: str) -> str:
-    """A second contest with one open round and one entry for ``judge``: the test closes it under them."""
+async def open_one_entry_round(stub: Any, contest: str, judge: str, *, title: str, entry: int = 0) -> tuple[str, str]:
+    """A contest of its own with one open final round ("only", one award) and one entry assigned
+    to ``judge``; returns the round's and the entry's names."""
     await stub.CreateContest(
         pb.CreateContestRequest(
-            contest=pb.Contest(display_name="截止测试大赛", year=2026, judges=[f"judges/{judge}"]),
-            contest_id=CLOSING_CONTEST,
+            contest=pb.Contest(display_name=title, year=2026, judges=[f"judges/{judge}"]), contest_id=contest
         ),
         metadata=ADMIN,
     )
     await stub.CreateRound(
         pb.CreateRoundRequest(
-            parent=f"contests/{CLOSING_CONTEST}",
+            parent=f"contests/{contest}",
             round_id="only",
             round=pb.Round(
                 display_name="唯一轮",
@@ -191,15 +191,19 @@ async def build_closing_round(stub: Any, judge: str) -> str:
         ),
         metadata=ADMIN,
     )
+    round_name, entry_name = f"contests/{contest}/rounds/only", f"contests/{contest}/entries/c-01"
     await stub.CreateEntry(
-        pb.CreateEntryRequest(parent=f"contests/{CLOSING_CONTEST}", entry=entry_message(0), entry_id="c-01"),
+        pb.CreateEntryRequest(parent=f"contests/{contest}", entry=entry_message(entry), entry_id="c-01"),
         metadata=ADMIN,
     )
     await stub.CreateAssignment(
-        pb.CreateAssignmentRequest(
-            round=CLOSING_ROUND, judge=f"judges/{judge}", entry=f"contests/{CLOSING_CONTEST}/entries/c-01"
-        ),
-        metadata=ADMIN,
+        pb.CreateAssignmentRequest(round=round_name, judge=f"judges/{judge}", entry=entry_name), metadata=ADMIN
     )
-    await stub.OpenRound(pb.OpenRoundRequest(name=CLOSING_ROUND), metadata=ADMIN)
-    return CLOSING_ROUND
+    await stub.OpenRound(pb.OpenRoundRequest(name=round_name), metadata=ADMIN)
+    return round_name, entry_name
+
+
+async def build_closing_round(stub: Any, judge: str) -> str:
+    """A second contest with one open round and one entry for ``judge``: the test closes it under them."""
+    round_name, _ = await open_one_entry_round(stub, CLOSING_CONTEST, judge, title="截止测试大赛")
+    return round_name
