@@ -20,7 +20,6 @@ ADMIN = auth("portal-test-admin", "competition.admin")
 CONTEST = "portal-2026"
 ROUND = f"contests/{CONTEST}/rounds/preliminary"
 CLOSING_CONTEST = "portal-closing"
-CLOSING_ROUND = f"contests/{CLOSING_CONTEST}/rounds/only"
 # 2030-01-15 10:00 UTC is 18:00 in Beijing (UTC+8).
 DEADLINE = datetime(2030, 1, 15, 10, 0, tzinfo=UTC)
 DEADLINE_BEIJING = "2030-01-15 18:00"
