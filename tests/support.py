@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import asyncpg
 import grpc
 
 from services.common.auth import mint_token
+from services.common.embedded_pg import free_port
 from services.common.grpc_errors import error_details
 from services.common.server import RunningService, ServiceDefinition, start_service
 from services.common.settings import ServiceSettings
@@ -38,6 +40,22 @@ async def create_database(admin_url: str) -> str:
     base, _, _ = admin_url.rpartition("/")
     query = admin_url.partition("?")[2]
     return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+async def talent_process_environment(postgres_url: str, grpc_port: int, **settings: str) -> dict[str, str]:
+    """The environment of a talent service run as its own process (``python -m services.talent``) on
+    ``grpc_port`` and a fresh database; ``settings`` are further TALENT_* values, named without it."""
+    return {
+        **os.environ,
+        "TALENT_DATABASE_URL": await create_database(postgres_url),
+        "TALENT_GRPC_HOST": "127.0.0.1",
+        "TALENT_GRPC_PORT": str(grpc_port),
+        "TALENT_METRICS_PORT": str(free_port()),
+        "TALENT_JWT_KEY": JWT_KEY,
+        "TALENT_PAGE_TOKEN_SECRET": PAGE_TOKEN_SECRET,
+        "TALENT_PII_HASH_KEY": PII_HASH_KEY,
+        **{f"TALENT_{name.upper()}": value for name, value in settings.items()},
+    }
 
 
 def settings_for(cls: type[ServiceSettings], database_url: str, **overrides: object) -> ServiceSettings:

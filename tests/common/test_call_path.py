@@ -23,7 +23,12 @@ from services.common.server import RunningService
 from services.talent.settings import TalentSettings
 from tests.common.test_interceptors import DEFINITION as MISBEHAVING
 from tests.common.test_platform import scrape
-from tests.support import JWT_KEY, PAGE_TOKEN_SECRET, PII_HASH_KEY, auth, create_database, start
+from tests.support import (
+    auth,
+    create_database,
+    start,
+    talent_process_environment,
+)
 
 VIEWER = auth("viewer-1", "talent.viewer")
 
@@ -118,16 +123,7 @@ def spawn_with_stalled_stderr(environment: dict[str, str]) -> tuple[subprocess.P
 
 async def test_a_stalled_stderr_does_not_stall_the_calls(postgres_url: str) -> None:
     grpc_port = free_port()
-    environment = {
-        **os.environ,
-        "TALENT_DATABASE_URL": await create_database(postgres_url),
-        "TALENT_GRPC_HOST": "127.0.0.1",
-        "TALENT_GRPC_PORT": str(grpc_port),
-        "TALENT_METRICS_PORT": str(free_port()),
-        "TALENT_JWT_KEY": JWT_KEY,
-        "TALENT_PAGE_TOKEN_SECRET": PAGE_TOKEN_SECRET,
-        "TALENT_PII_HASH_KEY": PII_HASH_KEY,
-    }
+    environment = await talent_process_environment(postgres_url, grpc_port)
     process, unread = spawn_with_stalled_stderr(environment)
     try:
         async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:

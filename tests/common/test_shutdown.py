@@ -4,7 +4,6 @@ UNAVAILABLE (retry elsewhere); none is accepted and then cut off as CANCELLED.""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.embedded_pg import free_port
 from services.talent.settings import TalentSettings
-from tests.support import JWT_KEY, PAGE_TOKEN_SECRET, PII_HASH_KEY, auth, create_database
+from tests.support import auth, talent_process_environment
 
 
 def test_the_drain_default_is_the_documented_one() -> None:
@@ -51,19 +50,13 @@ async def wait_serving(port: int, process: subprocess.Popen[bytes]) -> None:
 
 async def test_sigterm_under_load_finishes_or_refuses_every_call(postgres_url: str, tmp_path: Path) -> None:
     grpc_port = free_port()
-    environment = {
-        **os.environ,
-        "TALENT_DATABASE_URL": await create_database(postgres_url),
-        "TALENT_GRPC_HOST": "127.0.0.1",
-        "TALENT_GRPC_PORT": str(grpc_port),
-        "TALENT_METRICS_PORT": str(free_port()),
-        "TALENT_JWT_KEY": JWT_KEY,
-        "TALENT_PAGE_TOKEN_SECRET": PAGE_TOKEN_SECRET,
-        "TALENT_PII_HASH_KEY": PII_HASH_KEY,
-        "TALENT_SHUTDOWN_DRAIN_SECONDS": "1",
-        "TALENT_SHUTDOWN_GRACE_SECONDS": "5",
-        "TALENT_ACCESS_LOG_SAMPLE_RATE": "0",
-    }
+    environment = await talent_process_environment(
+        postgres_url,
+        grpc_port,
+        shutdown_drain_seconds="1",
+        shutdown_grace_seconds="5",
+        access_log_sample_rate="0",
+    )
     process = spawn(environment, tmp_path / "service.log")
     try:
         await wait_serving(grpc_port, process)
