@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 from grpc import aio
@@ -19,9 +19,19 @@ from services.common.server import RunningService
 from tests.support import create_database, start
 
 # A test that runs longer than this is stuck: the run stops with every thread's and every asyncio
-# task's stack, minutes after the hang instead of at CI's time limit with no trace of where.
+# task's stack, minutes after the hang instead of at CI's time limit with no trace of where. A hang
+# that holds the GIL (a deadlock inside grpc's C core) stops no Python thread from being stuck too:
+# faulthandler's own C thread dumps the threads and exits a little later in that case.
 WATCHDOG_SECONDS = float(os.environ.get("TEST_WATCHDOG_SECONDS", "300"))
+GIL_FREE_MARGIN_SECONDS = 60
 _loop: asyncio.AbstractEventLoop | None = None
+_stderr: TextIO = sys.stderr
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _stderr
+    # pytest captures fd 2 while tests run; its configure hooks run uncaptured, so this is the real one.
+    _stderr = os.fdopen(os.dup(2), "w", buffering=1)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,29 +40,27 @@ async def _watched_loop() -> None:
     _loop = asyncio.get_running_loop()
 
 
-def _stuck(config: pytest.Config, nodeid: str) -> None:
-    capture = config.pluginmanager.getplugin("capturemanager")
-    if capture is not None:
-        capture.suspend_global_capture(in_=True)  # the dump goes to the real stderr, not the test's capture
-    out = sys.stderr
-    print(f"\n*** {nodeid} still running after {WATCHDOG_SECONDS:.0f} s: stacks follow, then exit", file=out)
-    faulthandler.dump_traceback(out, all_threads=True)
+def _stuck(nodeid: str) -> None:
+    print(f"\n*** {nodeid} still running after {WATCHDOG_SECONDS:.0f} s: stacks follow, then exit", file=_stderr)
+    faulthandler.dump_traceback(_stderr, all_threads=True)
     if _loop is not None:
         for task in list(asyncio.all_tasks(_loop)):
-            print(f"--- {task!r}", file=out)
-            task.print_stack(file=out)
-    out.flush()
+            print(f"--- {task!r}", file=_stderr)
+            task.print_stack(file=_stderr)
+    _stderr.flush()
     os._exit(70)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
-    timer = threading.Timer(WATCHDOG_SECONDS, _stuck, args=(item.config, item.nodeid))
+    timer = threading.Timer(WATCHDOG_SECONDS, _stuck, args=(item.nodeid,))
     timer.daemon = True
     timer.start()
+    faulthandler.dump_traceback_later(WATCHDOG_SECONDS + GIL_FREE_MARGIN_SECONDS, exit=True, file=_stderr)
     try:
         yield
     finally:
+        faulthandler.cancel_dump_traceback_later()
         timer.cancel()
 
 
