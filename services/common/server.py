@@ -36,7 +36,8 @@ LIVENESS = "liveness"
 # At shutdown the listener closes once no call has arrived for this long (or the grace is over).
 QUIET_PERIOD_SECONDS = 0.2
 STOP_MARGIN_SECONDS = 0.5
-# Shutdown waits at most this long for background tasks to stop and for the pool's connections.
+# Shutdown waits at most this long for background tasks to stop, for the pool's connections, and
+# for grpc's own stop beyond the grace.
 POOL_CLOSE_SECONDS = 5.0
 
 
@@ -176,7 +177,12 @@ class RunningService:
         # moment are still answered (refused) rather than cancelled.
         margin = min(STOP_MARGIN_SECONDS, grace / 4)
         await self.gate.quiet(QUIET_PERIOD_SECONDS, max(0.0, deadline - margin - loop.time()))
-        await self.server.stop(max(0.0, deadline - loop.time()))
+        remaining = max(0.0, deadline - loop.time())
+        try:
+            async with asyncio.timeout(remaining + POOL_CLOSE_SECONDS):
+                await self.server.stop(remaining)
+        except TimeoutError:
+            log.warning("the gRPC server did not stop within its grace; going on")
         # Pool.close waits for every connection to come back; one leaked by a cancelled task would
         # keep the process from ever exiting. Past the wait, the connections are cut.
         try:
