@@ -158,10 +158,11 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         )
         page, last = await candidate_cases.list_candidates(self.pool, query, order_by, after, limit)
         mask = not sees_pii(caller)
-        return pb.ListCandidatesResponse(
-            candidates=[codec.candidate_to_proto(c, mask_pii=mask) for c in page],
-            next_page_token=self.tokens.encode(last, request) if last else "",
-        )
+        response = pb.ListCandidatesResponse(next_page_token=self.tokens.encode(last, request) if last else "")
+        add = response.candidates.add  # filled in place: building them apart and passing them in copies each
+        for candidate in page:
+            codec.fill_candidate(add(), candidate, mask_pii=mask)
+        return response
 
     async def UpdateCandidate(self, request: pb.UpdateCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
         require_role(*WRITERS)
