@@ -234,19 +234,18 @@ def event_to_proto(event: ApplicationEvent) -> pb.ApplicationEvent:
     return message
 
 
-def progress_to_proto(item: TargetProgress) -> pb.TargetProgressItem:
+def fill_progress(message: pb.TargetProgressItem, item: TargetProgress) -> None:
+    """Write ``item`` into an empty ``message`` in place (sub-messages passed to a constructor are copied)."""
     target = item.target
-    return pb.TargetProgressItem(
-        target=f"targets/{target.id}",
-        slug=target.slug,
-        title_zh=target.title_zh,
-        title_en=target.title_en,
-        programmes=[f"programmes/{p}" for p in target.programme_ids],
-        required=target.required,
-        selected=item.selected,
-        open_stage_counts=[
-            pb.StageCount(stage=stage_to_proto(stage), count=count) for stage, count in item.open_stage_counts.items()
-        ],
-        forecast=item.forecast,
-        status=enum_to_proto(pb.TargetStatus, item.status, "TARGET_STATUS_"),
-    )
+    message.target = f"targets/{target.id}"
+    message.slug = target.slug
+    message.title_zh = target.title_zh
+    message.title_en = target.title_en
+    message.programmes.extend(f"programmes/{p}" for p in target.programme_ids)
+    message.required = target.required
+    message.selected = item.selected
+    message.forecast = item.forecast
+    message.status = enum_to_proto(pb.TargetStatus, item.status, "TARGET_STATUS_")
+    add = message.open_stage_counts.add
+    for stage, count in item.open_stage_counts.items():
+        add(stage=stage_to_proto(stage), count=count)
