@@ -13,22 +13,26 @@ from tests.support import create_database
 from tests.talent.helpers import individual
 
 UPGRADE = "0003_target_counts_and_request_keys"
+COUNTS = "0004_application_stage_counts"
+
+
+async def _schema_before(connection: asyncpg.Connection, version: str) -> None:
+    """The schema as an older version left it: every migration before ``version``."""
+    await connection.execute(
+        "CREATE SCHEMA talent; SET search_path TO talent;"
+        " CREATE TABLE schema_migrations (version text PRIMARY KEY,"
+        " applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    talent = [m for m in migrations_in("services.talent.migrations", "") if m.version < version]
+    for migration in migrations_in(PLATFORM_MIGRATIONS, "platform/") + talent:
+        await connection.execute(migration.sql)
+        await connection.execute("INSERT INTO schema_migrations (version) VALUES ($1)", migration.version)
 
 
 async def test_upgrade_files_old_responses_and_drops_plain_digests(postgres_url: str) -> None:
     connection = await asyncpg.connect(await create_database(postgres_url))
     try:
-        # The schema as the previous version left it: every migration but this one.
-        await connection.execute(
-            "CREATE SCHEMA talent; SET search_path TO talent;"
-            " CREATE TABLE schema_migrations (version text PRIMARY KEY,"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        earlier = migrations_in(PLATFORM_MIGRATIONS, "platform/") + migrations_in("services.talent.migrations", "")
-        for migration in earlier:
-            if migration.version != UPGRADE:
-                await connection.execute(migration.sql)
-                await connection.execute("INSERT INTO schema_migrations (version) VALUES ($1)", migration.version)
+        await _schema_before(connection, UPGRADE)
         candidate = f"candidates/{uuid.uuid4()}"
         request = pb.CreateCandidateRequest(candidate=individual())
         plain = hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
@@ -42,7 +46,7 @@ async def test_upgrade_files_old_responses_and_drops_plain_digests(postgres_url:
             pb.Application(name="applications/x", stage=pb.STAGE_RESERVED).SerializeToString(deterministic=True),
         )
 
-        assert await migrate(connection, "talent", "services.talent.migrations") == [UPGRADE]
+        assert await migrate(connection, "talent", "services.talent.migrations") == [UPGRADE, COUNTS]
 
         rows = {
             r["request_id"]: r
@@ -54,5 +58,33 @@ async def test_upgrade_files_old_responses_and_drops_plain_digests(postgres_url:
         assert bytes(rows["old-2"]["request_hash"]) == plain  # no identity document in it: kept
         indexes = await connection.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'applications'")
         assert "applications_year_programme_stage_idx" in {r["indexname"] for r in indexes}
+    finally:
+        await connection.close()
+
+
+async def test_upgrade_counts_the_applications_of_live_candidates(postgres_url: str) -> None:
+    connection = await asyncpg.connect(await create_database(postgres_url))
+    try:
+        await _schema_before(connection, COUNTS)
+        live, deleted = uuid.uuid4(), uuid.uuid4()
+        await connection.execute(
+            "INSERT INTO candidates (id, kind, display_name, domain, origin, delete_time) VALUES"
+            " ($1, 'INDIVIDUAL', 'a', 'OTHER', 'DOMESTIC', NULL), ($2, 'INDIVIDUAL', 'b', 'OTHER', 'DOMESTIC', now())",
+            live,
+            deleted,
+        )
+        await connection.execute(
+            "INSERT INTO applications (id, candidate_id, programme_id, year, stage) VALUES"
+            " ($1, $3, 'ouyue', 2024, 'APPLIED'), ($2, $4, 'ouyue', 2024, 'APPLIED')",
+            uuid.uuid4(),
+            uuid.uuid4(),
+            live,
+            deleted,
+        )
+
+        assert await migrate(connection, "talent", "services.talent.migrations") == [COUNTS]
+
+        rows = await connection.fetch("SELECT year, programme_id, stage, n FROM talent.application_stage_counts")
+        assert [tuple(r) for r in rows] == [(2024, "ouyue", "APPLIED", 1)]
     finally:
         await connection.close()

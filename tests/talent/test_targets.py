@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -98,3 +99,57 @@ async def test_soft_deleted_candidates_do_not_count(stub: Any) -> None:
     await stub.DeleteCandidate(pb.DeleteCandidateRequest(name=created), metadata=auth(*ADMIN))
     after = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
     assert {t.slug: t.selected for t in after.targets}["ouyue"] == selected
+
+
+RECOUNT = (
+    "SELECT a.year, a.programme_id, a.stage, count(*)::int AS n FROM applications a"
+    " JOIN candidates c ON c.id = a.candidate_id WHERE c.delete_time IS NULL"
+    " GROUP BY a.year, a.programme_id, a.stage"
+)
+
+
+async def test_kept_counts_match_a_recount_after_concurrent_moves_and_deletes(postgres_url: str) -> None:
+    """The counts are kept by triggers (migration 0004): concurrent transitions of a candidate's
+    applications and soft deletes of that candidate must leave them as a recount finds them."""
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url))
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+            stub = talent_pb2_grpc.TalentServiceStub(channel)
+            names = [await application_at(stub, "programmes/ouyue", pb.STAGE_SCOUTED) for _ in range(12)]
+            second = await asyncio.gather(
+                *(
+                    stub.CreateApplication(
+                        pb.CreateApplicationRequest(
+                            application=pb.Application(candidate=name, programme="programmes/ouyue", year=2025)
+                        ),
+                        metadata=auth(*EDITOR),
+                    )
+                    for name in names
+                )
+            )
+
+            async def move(application: str) -> None:
+                await stub.TransitionApplication(
+                    pb.TransitionApplicationRequest(
+                        name=application, expected_stage=pb.STAGE_SCOUTED, target_stage=pb.STAGE_RESERVED
+                    ),
+                    metadata=auth(*EDITOR),
+                )
+
+            async def delete(name: str) -> None:
+                await stub.DeleteCandidate(pb.DeleteCandidateRequest(name=name), metadata=auth(*ADMIN))
+
+            outcomes = await asyncio.gather(
+                *(move(a.name) for a in second), *(delete(n) for n in names[::2]), return_exceptions=True
+            )
+            # A move may find its candidate deleted; nothing else may fail (a deadlock would).
+            failures = [o.code() if isinstance(o, aio.AioRpcError) else o for o in outcomes if o is not None]
+            assert set(failures) <= {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION}, failures
+            pool = running.pool
+            kept = await pool.fetch("SELECT year, programme_id, stage, n FROM application_stage_counts WHERE n <> 0")
+            assert sorted(map(tuple, kept)) == sorted(map(tuple, await pool.fetch(RECOUNT)))
+            progress = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+            ouyue = {t.slug: t for t in progress.targets}["ouyue"]
+            assert {c.stage: c.count for c in ouyue.open_stage_counts}[pb.STAGE_SCOUTED] == 6
+    finally:
+        await running.stop(grace=0)

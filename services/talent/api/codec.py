@@ -129,29 +129,46 @@ def candidate_preview(fields: CandidateFields, document_last4: str | None) -> pb
     return message
 
 
+# Enum numbers by domain value, looked up once: encoding runs for every row of every page.
+_KINDS: dict[CandidateKind, Any] = {
+    kind: enum_to_proto(pb.CandidateKind, kind, "CANDIDATE_KIND_") for kind in CandidateKind
+}
+_DOMAINS: dict[Domain, Any] = {domain: enum_to_proto(pb.Domain, domain, "DOMAIN_") for domain in Domain}
+_ORIGINS: dict[Origin, Any] = {origin: enum_to_proto(pb.Origin, origin, "ORIGIN_") for origin in Origin}
+_TIERS: dict[Tier | None, Any] = {None: 0} | {tier: enum_to_proto(pb.Tier, tier, "TIER_") for tier in Tier}
+
+
 def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:
+    message = pb.Candidate()
+    fill_candidate(message, candidate, mask_pii=mask_pii)
+    return message
+
+
+def fill_candidate(message: pb.Candidate, candidate: Candidate, *, mask_pii: bool) -> None:
+    """Write ``candidate`` into an empty ``message`` in place: a page fills the messages its
+    response's repeated field adds, since building them apart and passing them in copies each one."""
     email = candidate.email or ""
     phone = candidate.phone or ""
     if mask_pii:
         email = pii.mask_email(email) if email else ""
         phone = pii.mask_phone(phone) if phone else ""
-    # Scalars through the constructor, sub-messages filled in place (passing built sub-messages to
-    # the constructor copies them, which tripled the cost of a page).
-    message = pb.Candidate(
-        name=f"candidates/{candidate.id}",
-        kind=enum_to_proto(pb.CandidateKind, candidate.kind, "CANDIDATE_KIND_"),
-        display_name=candidate.display_name,
-        domain=enum_to_proto(pb.Domain, candidate.domain, "DOMAIN_"),
-        origin=enum_to_proto(pb.Origin, candidate.origin, "ORIGIN_"),
-        tier=enum_to_proto(pb.Tier, candidate.tier, "TIER_"),
-        employer=candidate.employer,
-        birth_year=candidate.birth_year or 0,
-        identity_document_last4=candidate.document_last4 or "",
-        anonymized=candidate.anonymized,
-        etag=etag(candidate.id, candidate.version),
-    )
+    # Field by field (a constructor with keywords costs more per field); zero values need no write.
+    message.name = f"candidates/{candidate.id}"
+    message.kind = _KINDS[candidate.kind]
+    message.display_name = candidate.display_name
+    message.domain = _DOMAINS[candidate.domain]
+    message.origin = _ORIGINS[candidate.origin]
+    message.tier = _TIERS[candidate.tier]
+    message.employer = candidate.employer
+    if candidate.birth_year:
+        message.birth_year = candidate.birth_year
+    if candidate.document_last4:
+        message.identity_document_last4 = candidate.document_last4
+    if candidate.anonymized:
+        message.anonymized = True
+    message.etag = etag(candidate.id, candidate.version)
     contact = message.contact
-    contact.SetInParent()
+    contact.SetInParent()  # present even when empty, as before
     contact.email = email
     contact.phone = phone
     for member in candidate.members:
@@ -163,7 +180,6 @@ def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:
     set_timestamp(message.create_time, candidate.create_time)
     set_timestamp(message.update_time, candidate.update_time)
     set_timestamp(message.delete_time, candidate.delete_time)
-    return message
 
 
 def programme_to_proto(programme: Programme) -> pb.Programme:
@@ -218,19 +234,18 @@ def event_to_proto(event: ApplicationEvent) -> pb.ApplicationEvent:
     return message
 
 
-def progress_to_proto(item: TargetProgress) -> pb.TargetProgressItem:
+def fill_progress(message: pb.TargetProgressItem, item: TargetProgress) -> None:
+    """Write ``item`` into an empty ``message`` in place (sub-messages passed to a constructor are copied)."""
     target = item.target
-    return pb.TargetProgressItem(
-        target=f"targets/{target.id}",
-        slug=target.slug,
-        title_zh=target.title_zh,
-        title_en=target.title_en,
-        programmes=[f"programmes/{p}" for p in target.programme_ids],
-        required=target.required,
-        selected=item.selected,
-        open_stage_counts=[
-            pb.StageCount(stage=stage_to_proto(stage), count=count) for stage, count in item.open_stage_counts.items()
-        ],
-        forecast=item.forecast,
-        status=enum_to_proto(pb.TargetStatus, item.status, "TARGET_STATUS_"),
-    )
+    message.target = f"targets/{target.id}"
+    message.slug = target.slug
+    message.title_zh = target.title_zh
+    message.title_en = target.title_en
+    message.programmes.extend(f"programmes/{p}" for p in target.programme_ids)
+    message.required = target.required
+    message.selected = item.selected
+    message.forecast = item.forecast
+    message.status = enum_to_proto(pb.TargetStatus, item.status, "TARGET_STATUS_")
+    add = message.open_stage_counts.add
+    for stage, count in item.open_stage_counts.items():
+        add(stage=stage_to_proto(stage), count=count)

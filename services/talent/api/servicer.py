@@ -67,6 +67,8 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         self.request_keys = platform.request_keys
         self.pii_key = pii_key
         self.probabilities = probabilities
+        # Every GetTargetProgress answers the same map: built once.
+        self.stage_probabilities = {stage.value: p for stage, p in probabilities.items()}
         # Writers see what they wrote, personal data included.
         self.candidate_reply: Reply[Candidate, pb.Candidate] = Reply(
             pb.Candidate, lambda c: codec.candidate_to_proto(c, mask_pii=False)
@@ -158,10 +160,11 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         )
         page, last = await candidate_cases.list_candidates(self.pool, query, order_by, after, limit)
         mask = not sees_pii(caller)
-        return pb.ListCandidatesResponse(
-            candidates=[codec.candidate_to_proto(c, mask_pii=mask) for c in page],
-            next_page_token=self.tokens.encode(last, request) if last else "",
-        )
+        response = pb.ListCandidatesResponse(next_page_token=self.tokens.encode(last, request) if last else "")
+        add = response.candidates.add  # filled in place: building them apart and passing them in copies each
+        for candidate in page:
+            codec.fill_candidate(add(), candidate, mask_pii=mask)
+        return response
 
     async def UpdateCandidate(self, request: pb.UpdateCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
         require_role(*WRITERS)
@@ -295,8 +298,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         application_rules.check_year(request.year, "year", violations)
         violations.raise_if_any()
         items = await catalogue_cases.target_progress(self.pool, request.year, self.probabilities)
-        return pb.TargetProgress(
-            year=request.year,
-            targets=[codec.progress_to_proto(item) for item in items],
-            stage_probabilities={stage.value: p for stage, p in self.probabilities.items()},
-        )
+        response = pb.TargetProgress(year=request.year, stage_probabilities=self.stage_probabilities)
+        for item in items:
+            codec.fill_progress(response.targets.add(), item)
+        return response

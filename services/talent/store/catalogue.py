@@ -51,19 +51,15 @@ async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tupl
     """Every target of ``year`` (all years when None) with its applications counted by stage, in
     one query; applications of soft-deleted candidates do not count.
 
-    The counts come from an index-only scan of applications_year_programme_stage_idx (migration
-    0003) over the year's applications, the deleted candidates from candidates_deleted_idx: the
-    cost grows with the applications of that year only (README, "Talent service: statements per call")."""
+    The counts are read from application_stage_counts, which triggers keep (migration 0004): the
+    cost is that of the targets' few (programme, stage) rows, whatever the number of applications."""
     # Two statements rather than "$1 IS NULL OR year = $1": a prepared statement's generic plan
     # could not use the index for the one-year case.
-    of_year = ("a.year = $1 AND", "WHERE t.year = $1") if year is not None else ("", "")
+    of_year = "WHERE t.year = $1" if year is not None else ""
     rows = await pool.fetch(
-        "SELECT t.*, c.stage, sum(c.n)::int AS n FROM targets t LEFT JOIN ("
-        "  SELECT a.year, a.programme_id, a.stage, count(*) AS n FROM applications a"
-        f"  WHERE {of_year[0]} a.candidate_id NOT IN ({DELETED_CANDIDATES})"
-        "  GROUP BY a.year, a.programme_id, a.stage"
-        ") c ON c.year = t.year AND c.programme_id = ANY (t.programme_ids)"
-        f" {of_year[1]} GROUP BY t.id, c.stage ORDER BY t.year, t.id",
+        "SELECT t.*, c.stage, sum(c.n)::int AS n FROM targets t LEFT JOIN application_stage_counts c"
+        "  ON c.year = t.year AND c.programme_id = ANY (t.programme_ids) AND c.n > 0"
+        f" {of_year} GROUP BY t.id, c.stage ORDER BY t.year, t.id",
         *([year] if year is not None else []),
     )
     targets: dict[str, Target] = {}
