@@ -361,19 +361,22 @@ def assignment_to_proto(assignment: Assignment) -> pb.Assignment:
     )
 
 
-def assignment_records_to_proto(contest_id: str, round_id: str, rows: Iterable[asyncpg.Record]) -> list[pb.Assignment]:
-    """Rows of store.assignments.round_page as messages, exactly as ``assignment_to_proto`` of their
-    models: a page of them is ListAssignments' hot path, and a model per row cost more than the SQL."""
+def assignments_page_to_proto(
+    contest_id: str, round_id: str, rows: Iterable[asyncpg.Record], next_page_token: str
+) -> pb.ListAssignmentsResponse:
+    """Rows of store.assignments.round_page as the page, each exactly as ``assignment_to_proto`` of
+    its model: a page of them is ListAssignments' hot path, where a model per row cost more than the
+    SQL. Each message is built in place (``add``): a list given to the constructor is copied."""
+    page = pb.ListAssignmentsResponse(next_page_token=next_page_token)
+    add = page.assignments.add
     round_ = round_name(contest_id, round_id)
     entries = f"contests/{contest_id}/entries/"
-    messages = []
     for row in rows:
-        message = pb.Assignment(
+        message = add(
             round=round_, judge=f"judges/{row['judge_id']}", entry=entries + row["entry_id"], submitted=row["submitted"]
         )
         set_timestamp(message.create_time, row["create_time"])
-        messages.append(message)
-    return messages
+    return page
 
 
 def sheet_to_proto(sheet: ScoreSheet, criteria_order: Sequence[str] | None = None) -> pb.ScoreSheet:

@@ -206,9 +206,8 @@ class JudgingMethods(ServicerBase):
         page, last = await assignment_store.round_page(
             self.pool, contest_id, round_id, judge_id, entry_id or None, after, limit
         )
-        return pb.ListAssignmentsResponse(
-            assignments=codec.assignment_records_to_proto(contest_id, round_id, page),
-            next_page_token=self.tokens.encode(last, request) if last else "",
+        return codec.assignments_page_to_proto(
+            contest_id, round_id, page, self.tokens.encode(last, request) if last else ""
         )
 
     # --- score sheets -----------------------------------------------------------------------
