@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from protos.competition.v1 import competition_pb2 as pb
-from services.common.codec import enum_from_proto, enum_to_proto, resource_id, timestamp
+from services.common.codec import enum_from_proto, enum_to_proto, resource_id, set_timestamp, timestamp
 from services.common.errors import ViolationCollector
 from services.common.updates import etag as etag
 from services.competition.domain.audit import AuditRow
@@ -228,6 +230,50 @@ def round_to_proto(item: Round) -> pb.Round:
     return message
 
 
+def round_record_to_proto(row: asyncpg.Record) -> pb.Round:
+    """A ``rounds`` row (store.rounds.COLUMNS) as the message, exactly as ``round_to_proto`` of its
+    model, without building the model: GetRound's hot path, where the pydantic model (criteria,
+    tiers, advancement) cost more than the rest of the call. Columns the database constrains (kind,
+    state, aggregation, the JSON shapes written from validated models) are trusted as they are."""
+    message = pb.Round(
+        name=round_name(row["contest_id"], row["id"]),
+        display_name=row["display_name"],
+        kind=enum_to_proto(pb.RoundKind, row["kind"], "ROUND_KIND_"),
+        sequence=row["sequence"],
+        state=enum_to_proto(pb.RoundState, row["state"], "ROUND_STATE_"),
+        criteria=[
+            pb.Criterion(
+                key=c["key"],
+                display_name=c["display_name"],
+                weight=c["weight"],
+                min_value=c["min_value"],
+                max_value=c["max_value"],
+                step=c["step"],
+            )
+            for c in row["criteria"]
+        ],
+        judges_per_entry=row["judges_per_entry"],
+        aggregation=enum_to_proto(pb.AggregationMethod, row["aggregation"], "AGGREGATION_METHOD_"),
+        award_tiers=[
+            pb.AwardTier(tier=t["tier"], display_name=t["display_name"], count=t["count"]) for t in row["award_tiers"]
+        ],
+        leaderboard_digest=row["leaderboard_digest"],
+        force_close_reason=row["force_close_reason"],
+        etag=etag(row["id"], row["version"]),
+    )
+    set_timestamp(message.create_time, row["create_time"])
+    set_timestamp(message.update_time, row["update_time"])
+    if row["judging_deadline"] is not None:
+        set_timestamp(message.judging_deadline, row["judging_deadline"])
+    # Exactly one rule or none: {} | {"top_n": N} | {"min_score": x} (store.rounds writes exclude_none).
+    advancement = row["advancement"] or {}
+    if advancement.get("top_n") is not None:
+        message.advancement.top_n = advancement["top_n"]
+    elif advancement.get("min_score") is not None:
+        message.advancement.min_score = advancement["min_score"]
+    return message
+
+
 # --- entries and judges -------------------------------------------------------------------------
 
 
@@ -315,9 +361,27 @@ def assignment_to_proto(assignment: Assignment) -> pb.Assignment:
     )
 
 
-def sheet_to_proto(sheet: ScoreSheet, criteria_order: list[str] | None = None) -> pb.ScoreSheet:
-    keys = [k for k in (criteria_order or []) if k in sheet.scores] + sorted(
-        k for k in sheet.scores if k not in (criteria_order or [])
+def assignments_page_to_proto(
+    contest_id: str, round_id: str, rows: Iterable[asyncpg.Record], next_page_token: str
+) -> pb.ListAssignmentsResponse:
+    """Rows of store.assignments.round_page as the page, each exactly as ``assignment_to_proto`` of
+    its model: a page of them is ListAssignments' hot path, where a model per row cost more than the
+    SQL. Each message is built in place (``add``): a list given to the constructor is copied."""
+    page = pb.ListAssignmentsResponse(next_page_token=next_page_token)
+    add = page.assignments.add
+    round_ = round_name(contest_id, round_id)
+    entries = f"contests/{contest_id}/entries/"
+    for row in rows:
+        message = add(
+            round=round_, judge=f"judges/{row['judge_id']}", entry=entries + row["entry_id"], submitted=row["submitted"]
+        )
+        set_timestamp(message.create_time, row["create_time"])
+    return page
+
+
+def sheet_to_proto(sheet: ScoreSheet, criteria_order: Sequence[str] | None = None) -> pb.ScoreSheet:
+    keys = [k for k in (criteria_order or ()) if k in sheet.scores] + sorted(
+        k for k in sheet.scores if k not in (criteria_order or ())
     )
     return pb.ScoreSheet(
         round=round_name(sheet.contest_id, sheet.round_id),

@@ -203,13 +203,11 @@ class JudgingMethods(ServicerBase):
         violations.raise_if_any()
         judge_id = own_judge(caller, requested_judge, "assignments")
         after = self.tokens.decode(request.page_token, request)
-        await round_store.get(self.pool, contest_id, round_id)
-        page, last = await assignment_store.list_page(
+        page, last = await assignment_store.round_page(
             self.pool, contest_id, round_id, judge_id, entry_id or None, after, limit
         )
-        return pb.ListAssignmentsResponse(
-            assignments=[codec.assignment_to_proto(a) for a in page],
-            next_page_token=self.tokens.encode(last, request) if last else "",
+        return codec.assignments_page_to_proto(
+            contest_id, round_id, page, self.tokens.encode(last, request) if last else ""
         )
 
     # --- score sheets -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from protos.competition.v1 import competition_pb2 as pb
@@ -40,14 +41,24 @@ MAX_ITEMS: dict[tuple[str, str], int] = {
 }
 
 
+@functools.cache
+def _rule(field: FieldDescriptor) -> tuple[bool, int]:
+    """Whether the field holds messages to look into (not map entries), and its bound when repeated.
+    Once per field: reading the descriptor's options cost more than checking a request."""
+    is_message = field.message_type is not None and not field.message_type.GetOptions().map_entry
+    owner = field.containing_type.full_name if field.containing_type is not None else ""
+    return is_message, MAX_ITEMS.get((owner, field.name), DEFAULT_MAX_ITEMS)
+
+
 def check_repeated(message: Message, path: str, violations: ViolationCollector) -> None:
     """Add a violation for each repeated field of ``message`` (and of the messages in it) with too
     many items; the items of such a list are not looked at."""
     for field, value in message.ListFields():
+        is_message, bound = _rule(field)
+        if not is_message and not field.is_repeated:
+            continue
         where = f"{path}.{field.name}" if path else field.name
-        is_message = field.message_type is not None and not field.message_type.GetOptions().map_entry
         if field.is_repeated:
-            bound = MAX_ITEMS.get((message.DESCRIPTOR.full_name, field.name), DEFAULT_MAX_ITEMS)
             if len(value) > bound:
                 violations.add(where, f"at most {bound} items (got {len(value)})")
             elif is_message:

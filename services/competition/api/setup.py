@@ -148,7 +148,7 @@ class SetupMethods(ServicerBase):
     async def GetRound(self, request: pb.GetRoundRequest, context: aio.ServicerContext) -> pb.Round:
         require_role(*READERS)
         contest_id, round_id = _parsed(request.name, "round")
-        return codec.round_to_proto(await round_store.get(self.pool, contest_id, round_id))
+        return codec.round_record_to_proto(await round_store.get_record(self.pool, contest_id, round_id))
 
     async def ListRounds(self, request: pb.ListRoundsRequest, context: aio.ServicerContext) -> pb.ListRoundsResponse:
         require_role(*READERS)

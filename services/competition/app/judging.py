@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,8 +28,8 @@ from services.competition.domain.eligibility import (
     scoring_refusal,
 )
 from services.competition.domain.judging import affiliation_conflicts
-from services.competition.domain.models import ConflictSource, ScoreSheet
-from services.competition.domain.scoring import sheet_score, validate_sheet_values
+from services.competition.domain.models import ConflictSource, CriterionSpec, ScoreSheet
+from services.competition.domain.scoring import Criterion, GridScorer, validate_sheet_values
 from services.competition.store import assignments as assignment_store
 from services.competition.store import contests as contest_store
 from services.competition.store import entries as entry_store
@@ -215,6 +216,23 @@ async def delete_assignment(
 
 
 @dataclass(frozen=True)
+class RoundScoring:
+    """What scoring a sheet of a round needs from its criteria."""
+
+    criteria: tuple[Criterion, ...]
+    keys: tuple[str, ...]
+    scorer: GridScorer
+
+
+@functools.lru_cache(maxsize=256)
+def round_scoring(specs: tuple[CriterionSpec, ...]) -> RoundScoring:
+    """Memoised by the criteria (immutable, hashable): building the exact scorer of a round costs
+    more than the rest of a submission, and every sheet of the round would build the same one."""
+    criteria = tuple(spec.criterion() for spec in specs)
+    return RoundScoring(criteria, tuple(spec.key for spec in specs), GridScorer(criteria))
+
+
+@dataclass(frozen=True)
 class SheetSubmission:
     contest_id: str
     round_id: str
@@ -242,9 +260,9 @@ async def submit_score_sheet(
             refusal = scoring_refusal(context.facts)
             if refusal is not None:
                 raise refusal
-            criteria = [spec.criterion() for spec in context.criteria]
-            validate_sheet_values(criteria, s.values, "scores")
-            total = sheet_score(criteria, s.values)
+            round_rules = round_scoring(context.criteria)
+            validate_sheet_values(round_rules.criteria, s.values, "scores")
+            total = float(round_rules.scorer.score(s.values))  # sheet_score, with the round's scorer
             sheet = ScoreSheet(
                 contest_id=s.contest_id,
                 round_id=s.round_id,
@@ -257,7 +275,7 @@ async def submit_score_sheet(
                 submit_time=datetime.now(UTC),
             )
             # Built before the write, so that the write stores it with the request id.
-            response = codec.sheet_to_proto(sheet, [spec.key for spec in context.criteria])
+            response = codec.sheet_to_proto(sheet, round_rules.keys)
             payload = {
                 "contest": s.contest_id,
                 "round": s.round_id,

@@ -8,6 +8,7 @@ exact on that key, not a substring test: "Zhejiang University" must not conflict
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 from typing import Final
@@ -66,6 +67,9 @@ def _strip_suffixes(tokens: list[str]) -> list[str]:
     return tokens
 
 
+# Memoised (a pure function of the text): every score sheet compares its judge's affiliations with
+# its entry's organisations, and the same few names come back sheet after sheet.
+@functools.lru_cache(maxsize=65536)
 def normalise_organisation(name: str) -> str:
     """A comparison key: NFKC, case-folded, punctuation and spaces removed, legal forms dropped.
 

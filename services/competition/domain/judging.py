@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from services.competition.domain.conflicts import normalise_organisation
 from services.competition.domain.models import Assignment, Conflict, ConflictSource, Entry, Judge
@@ -100,10 +99,9 @@ def judging_progress(entry_ids: Sequence[str], assignments: Iterable[Assignment]
     )
 
 
-@lru_cache(maxsize=65536)
 def organisation_key(name: str) -> str:
-    """:func:`~.conflicts.normalise_organisation`, remembered: the same names come back on every page
-    of every listing, and normalising (NFKC, case folding, legal forms) costs ~10 µs a name."""
+    """:func:`~.conflicts.normalise_organisation` (memoised there: the same names come back on every
+    page of every listing, and normalising, NFKC, case folding and legal forms, costs ~10 µs a name)."""
     return normalise_organisation(name)
 
 

@@ -16,12 +16,14 @@ thread.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -73,18 +75,41 @@ class Criterion(BaseModel):
     def span(self) -> float:
         return self.max_value - self.min_value
 
+    # The decimals of the grid, computed once per criterion: every value of every sheet is checked
+    # against them, and reading a float as its decimal is the costly part of a check.
+    @cached_property
+    def exact_min(self) -> Fraction:
+        return exact_decimal(self.min_value)
+
+    @cached_property
+    def exact_step(self) -> Fraction:
+        return exact_decimal(self.step)
+
     def grid_steps(self, value: float | Fraction) -> int | None:
         """k such that ``value`` is min + k·step within the grid tolerance, else None (exact arithmetic
         on the decimals; assumes a finite value and a validated criterion)."""
-        offset = exact_decimal(value) - exact_decimal(self.min_value)
-        step = exact_decimal(self.step)
-        steps: int = round(offset / step)
-        if abs(offset - steps * step) <= _TOLERANCE * max(Fraction(1), abs(offset)):
-            return steps
-        return None
+        if type(value) is float:
+            return _float_grid_steps(self.min_value, self.step, value)
+        return _grid_steps(exact_decimal(value) - self.exact_min, self.exact_step)
 
     def grid_value(self, steps: int) -> Fraction:
-        return exact_decimal(self.min_value) + steps * exact_decimal(self.step)
+        return self.exact_min + steps * self.exact_step
+
+
+def _grid_steps(offset: Fraction, step: Fraction) -> int | None:
+    steps: int = round(offset / step)
+    if abs(offset - steps * step) <= _TOLERANCE * max(Fraction(1), abs(offset)):
+        return steps
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _float_grid_steps(min_value: float, step: float, value: float) -> int | None:
+    # Memoised: a pure function of three floats, the values judges give are few (the points of a
+    # few grids) and the exact check costs some ten Fraction operations, for each value of every
+    # sheet. Floats only: equal floats read as the same decimal (-0.0 and 0.0 as 0), whereas a
+    # Fraction or an int equal to a float may not (Fraction(0.1) is not the decimal 0.1).
+    return _grid_steps(exact_decimal(value) - exact_decimal(min_value), exact_decimal(step))
 
 
 def validate_criteria(criteria: Sequence[Criterion], field_prefix: str = "round.criteria") -> None:
@@ -187,8 +212,8 @@ class GridScorer:
         self.denominator = math.lcm(*(share.denominator for share in shares)) if shares else 1
         self._coefficients = [int(share * self.denominator) for share in shares]
         self._floats = [(c.min_value, c.step) for c in self.criteria]
-        self._mins = [exact_decimal(c.min_value) for c in self.criteria]
-        self._steps = [exact_decimal(c.step) for c in self.criteria]
+        self._mins = [c.exact_min for c in self.criteria]
+        self._steps = [c.exact_step for c in self.criteria]
 
     def steps(self, criterion: int, value: float) -> int:
         low, step = self._floats[criterion]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.common.errors import already_exists
+from services.common.errors import already_exists, not_found
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Assignment, Conflict, ConflictSource
 from services.competition.domain.stages import RoundState
@@ -231,7 +231,7 @@ async def delete_one(connection: Connection, contest_id: str, round_id: str, jud
     return True
 
 
-async def list_page(
+async def round_page(
     pool: Executor,
     contest_id: str,
     round_id: str,
@@ -239,7 +239,11 @@ async def list_page(
     entry_id: str | None,
     after: list[str] | None,
     limit: int,
-) -> tuple[list[Assignment], list[str] | None]:
+) -> tuple[list[asyncpg.Record], list[str] | None]:
+    """A page of the round's assignments in (entry, judge) order after ``after``, and the position of
+    the next page (None: the last page). Rows (entry_id, judge_id, create_time, submitted) for the
+    servicer to encode directly; NOT_FOUND (round) when the round does not exist, found by the same
+    statement (the round's row joined to its page) rather than by a look-up of its own."""
     where = Where()
     where.add("a.contest_id = {}", contest_id)
     where.add("a.round_id = {}", round_id)
@@ -250,13 +254,22 @@ async def list_page(
     if after is not None:
         where.add("(a.entry_id, a.judge_id) > ({}, {})", after[0], after[1])
     rows = await pool.fetch(
-        f"{ASSIGNMENT_SELECT} WHERE {where.sql()} ORDER BY a.entry_id, a.judge_id LIMIT {where.param(limit + 1)}",
+        "SELECT p.entry_id, p.judge_id, p.create_time, p.submitted FROM rounds r LEFT JOIN LATERAL"
+        " (SELECT a.entry_id, a.judge_id, a.create_time, (s.judge_id IS NOT NULL) AS submitted FROM assignments a"
+        " LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
+        f" AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id WHERE {where.sql()}"
+        f" ORDER BY a.entry_id, a.judge_id LIMIT {where.param(limit + 1)}) p ON true"
+        " WHERE r.contest_id = $1 AND r.id = $2 ORDER BY p.entry_id, p.judge_id",
         *where.args,
     )
-    items = [to_assignment(r) for r in rows[:limit]]
+    if not rows:
+        raise not_found("round", f"contests/{contest_id}/rounds/{round_id}")
+    if rows[0]["entry_id"] is None:  # the round, with no assignment on this page
+        return [], None
     if len(rows) <= limit:
-        return items, None
-    return items, [items[-1].entry_id, items[-1].judge_id]
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], [last["entry_id"], last["judge_id"]]
 
 
 async def open_entries_of_judge(executor: Executor, judge_id: str) -> list[tuple[str, str]]:

@@ -86,6 +86,17 @@ async def get(executor: Executor, contest_id: str, round_id: str) -> Round:
     return await _get(executor, contest_id, round_id, "")
 
 
+async def get_record(executor: Executor, contest_id: str, round_id: str) -> asyncpg.Record:
+    """The round's row itself (the columns of ``COLUMNS``), for a reader that encodes it directly
+    (GetRound) instead of building the model first; NOT_FOUND like :func:`get`."""
+    row = await executor.fetchrow(
+        f"SELECT {COLUMNS} FROM rounds WHERE contest_id = $1 AND id = $2", contest_id, round_id
+    )
+    if row is None:
+        raise not_found("round", f"contests/{contest_id}/rounds/{round_id}")
+    return row
+
+
 async def lock_for_state_change(connection: Connection, contest_id: str, round_id: str) -> Round:
     """The round, locked against every other writer into it until the transaction ends (FOR UPDATE):
     for state changes, edits and AutoAssign."""

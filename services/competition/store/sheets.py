@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +43,8 @@ class SheetContext:
 
 
 SCORING_FACTS = """
-SELECT r.state, r.version AS round_version, r.criteria, c.judge_ids AS panel, e.organisations, j.affiliations,
+SELECT r.state, r.version AS round_version, r.criteria::text AS criteria, c.judge_ids AS panel, e.organisations,
+       j.affiliations,
        EXISTS (SELECT 1 FROM declared_conflicts d
                 WHERE d.contest_id = $1 AND d.entry_id = $3 AND d.judge_id = $4) AS declared,
        EXISTS (SELECT 1 FROM assignments a
@@ -58,6 +61,14 @@ SELECT r.state, r.version AS round_version, r.criteria, c.judge_ids AS panel, e.
   LEFT JOIN judges j ON j.id = $4
   LEFT JOIN idempotency_keys k ON k.scope = $5 AND k.request_id = $6
 """
+
+
+@functools.lru_cache(maxsize=256)
+def criteria_of(text: str) -> tuple[CriterionSpec, ...]:
+    """A round's criteria column (its JSON text) as specs. Memoised by the text: every sheet of a
+    round reads the same criteria, and the same (immutable) tuple lets the caller memoise what it
+    derives from them."""
+    return tuple(CriterionSpec(**c) for c in json.loads(text))
 
 
 async def scoring_facts(
@@ -91,7 +102,7 @@ async def scoring_facts(
     return SheetContext(
         facts=facts,
         round_version=row["round_version"] or 0,
-        criteria=tuple(CriterionSpec(**c) for c in row["criteria"] or ()),
+        criteria=criteria_of(row["criteria"]) if row["criteria"] is not None else (),
         current_version=row["current_version"],
         last_version=row["last_version"],
         stored_hash=row["request_hash"],
