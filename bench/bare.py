@@ -28,8 +28,8 @@ import contextlib
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import asyncpg
 import grpc
@@ -112,6 +112,7 @@ class Handled(Collector):
 
 
 Handler = Callable[[bytes, aio.ServicerContext], Coroutine[Any, Any, bytes]]
+T = TypeVar("T")
 
 
 def handler_of(kind: str, pool: asyncpg.Pool | None, counts: Counter[tuple[str, str]]) -> Handler:
@@ -123,34 +124,35 @@ def handler_of(kind: str, pool: asyncpg.Pool | None, counts: Counter[tuple[str, 
         counts[ok] += 1
         return request
 
+    async def counted(statement: Awaitable[T]) -> T:
+        """The statement's result; a failure is counted as the service's interceptor would."""
+        try:
+            return await statement
+        except asyncio.CancelledError:
+            counts[cancelled] += 1
+            raise
+        except BaseException:
+            counts[failed] += 1
+            raise
+
     async def insert(request: bytes, context: aio.ServicerContext) -> bytes:
         assert pool is not None
-        try:
-            await pool.execute(
+        await counted(
+            pool.execute(
                 f"INSERT INTO {SCHEMA}.writes (id, owner, body) VALUES ($1, $2, $3)",
                 uuid.UUID(bytes=request[:16]),
                 f"owner-{request[16]:02d}",
                 request[17:],
             )
-        except asyncio.CancelledError:
-            counts[cancelled] += 1
-            raise
-        except BaseException:
-            counts[failed] += 1
-            raise
+        )
         counts[ok] += 1
         return request[17:]
 
     async def select(request: bytes, context: aio.ServicerContext) -> bytes:
         assert pool is not None
-        try:
-            found: bytes | None = await pool.fetchval(f"SELECT body FROM {SCHEMA}.reads WHERE id = $1", int(request))
-        except asyncio.CancelledError:
-            counts[cancelled] += 1
-            raise
-        except BaseException:
-            counts[failed] += 1
-            raise
+        found: bytes | None = await counted(
+            pool.fetchval(f"SELECT body FROM {SCHEMA}.reads WHERE id = $1", int(request))
+        )
         if found is None:
             counts[(name, "NotFound")] += 1
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such row")
@@ -159,17 +161,12 @@ def handler_of(kind: str, pool: asyncpg.Pool | None, counts: Counter[tuple[str, 
 
     async def page(request: bytes, context: aio.ServicerContext) -> bytes:
         assert pool is not None
-        try:
-            rows = await pool.fetch(
+        rows = await counted(
+            pool.fetch(
                 f"SELECT body FROM {SCHEMA}.reads WHERE owner = $1 ORDER BY create_time DESC LIMIT {PAGE_ROWS}",
                 f"owner-{int(request):02d}",
             )
-        except asyncio.CancelledError:
-            counts[cancelled] += 1
-            raise
-        except BaseException:
-            counts[failed] += 1
-            raise
+        )
         counts[ok] += 1
         return b"".join(row[0] for row in rows)
 
