@@ -40,6 +40,7 @@ from services.common.grpc_errors import (
 )
 from services.common.logs import request_id_var
 from services.common.metrics import GrpcServerMetrics, MethodMetrics
+from services.common.wire import passing_encoded
 
 log = logging.getLogger("rpc")
 
@@ -305,7 +306,7 @@ class CallWrapper:
                     access_log(method, code, elapsed, context)
 
         return grpc.unary_unary_rpc_method_handler(
-            call, request_deserializer=None, response_serializer=handler.response_serializer
+            call, request_deserializer=None, response_serializer=passing_encoded(handler.response_serializer)
         )
 
     def _wrap_open(self, method: str, handler: grpc.RpcMethodHandler, metrics: MethodMetrics) -> grpc.RpcMethodHandler:
@@ -344,7 +345,7 @@ class CallWrapper:
                     access_log(method, code, elapsed, context)
 
         return grpc.unary_unary_rpc_method_handler(
-            call, request_deserializer=None, response_serializer=handler.response_serializer
+            call, request_deserializer=None, response_serializer=passing_encoded(handler.response_serializer)
         )
 
 
