@@ -369,8 +369,19 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
     found: list[Workload] = [
         Workload("talent.health", cluster.talent, HEALTH_CHECK, h2load_or_grpc(cluster.talent, health, config))
     ]
-    if not only or only & {"talent.get_target_progress", "talent.create_candidate"}:
-        await talent.seed_applications(cluster.talent, config.seed_applications)
+    reads = {"talent.get_candidate", "talent.list_candidates"}
+    names: list[str] = []
+    if not only or only & {"talent.get_target_progress", "talent.create_candidate", *reads}:
+        names = await talent.seed_applications(cluster.talent, config.seed_applications)
+    if names:
+        one = talent_pb2.GetCandidateRequest(name=names[len(names) // 2]).SerializeToString()
+        page = talent_pb2.ListCandidatesRequest(page_size=talent.LIST_PAGE).SerializeToString()
+        for key, method, request in (
+            ("talent.get_candidate", talent.GET_CANDIDATE, one),
+            ("talent.list_candidates", talent.LIST_CANDIDATES, page),
+        ):
+            call = Call(method, request, talent.VIEWER)
+            found.append(Workload(key, cluster.talent, method, h2load_or_grpc(cluster.talent, call, config)))
     progress = Call(
         talent.TARGET_PROGRESS,
         talent_pb2.GetTargetProgressRequest(year=talent.YEAR).SerializeToString(),
@@ -405,10 +416,11 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
                 unique_grpc(cluster.competition, sheets, config),
             )
         )
-    if not only or only & {"bare.echo", "bare.insert", "bare.select"}:
+    if not only or only & {"bare.echo", "bare.insert", "bare.select", "bare.page"}:
         echo = await cluster.start_bare("echo")
         insert = await cluster.start_bare("insert")
         select = await cluster.start_bare("select")
+        page_ceiling = await cluster.start_bare("page")
         serving = health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING).SerializeToString()
         found += [
             Workload("bare.echo", echo, bare.ECHO, h2load_or_grpc(echo, Call(bare.ECHO, serving), config)),
@@ -423,6 +435,12 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
                 select,
                 bare.SELECT,
                 h2load_or_grpc(select, Call(bare.SELECT, bare.select_request(7)), config),
+            ),
+            Workload(
+                "bare.page",
+                page_ceiling,
+                bare.PAGE,
+                h2load_or_grpc(page_ceiling, Call(bare.PAGE, bare.page_request(3)), config),
             ),
         ]
     return [w for w in found if not only or w.key in only]

@@ -116,7 +116,7 @@ async def replay(executor: Executor, key: RequestKey | None, response_type: type
 
 def store_statement(
     key: RequestKey,
-    response: Message,
+    response: Message | bytes,
     resource: str | None = None,
     *,
     first_param: int = 1,
@@ -134,7 +134,12 @@ def store_statement(
         "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
         f" {rows} ON CONFLICT DO NOTHING RETURNING true"
     )
-    return sql, [key.scope, key.request_id, key.digest, response.SerializeToString(deterministic=True), resource]
+    return sql, [key.scope, key.request_id, key.digest, _wire(response), resource]
+
+
+def _wire(response: Message | bytes) -> bytes:
+    """A response as stored: already encoded (a read model's bytes), or serialised here."""
+    return response if isinstance(response, bytes) else response.SerializeToString(deterministic=True)
 
 
 class _KeyTaken(Exception):

@@ -17,6 +17,7 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     assert isinstance(settings, TalentSettings)
     servicer = TalentServicer(platform, settings.pii_hash_key.get_secret_value().encode(), settings.stage_probabilities)
     talent_pb2_grpc.add_TalentServiceServicer_to_server(servicer, server)
+    platform.background.append(servicer.reencoder.run)
     return lambda: read_families(platform.pool, settings.stage_probabilities)
 
 

@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from protos.talent.v1 import talent_pb2 as pb
 from services.common.idempotency import RequestKey
 from services.common.server import RunningService
+from services.talent.api.codec import candidate_encodings
 from services.talent.app.replies import now
 from services.talent.domain import applications as application_rules
 from services.talent.domain import candidates as candidate_rules
@@ -96,10 +97,15 @@ async def test_a_delete_read_before_an_update_writes_nothing(talent_stub: Any, t
     candidate_id = await new_candidate_id(talent_stub)
     current = await candidate_store.get(talent_service.pool, candidate_id)
     changed = candidate_rules.updated(current, current, None, False, now())
-    assert await candidate_store.update(talent_service.pool, current, changed, None, False)
+    assert await candidate_store.update(
+        talent_service.pool, current, changed, candidate_encodings(changed), None, False
+    )
     deleted = candidate_rules.deleted(current, now())
     for memo in (None, remember(pb.Candidate(name=f"candidates/{candidate_id}"))):
-        assert await candidate_store.soft_delete(talent_service.pool, current, deleted, memo) is Outcome.STALE
+        outcome = await candidate_store.soft_delete(
+            talent_service.pool, current, deleted, candidate_encodings(deleted), memo
+        )
+        assert outcome is Outcome.STALE
         if memo is not None:
             assert not await key_stored(talent_service, memo)
     assert (await candidate_store.get(talent_service.pool, candidate_id)).delete_time is None
@@ -112,6 +118,7 @@ async def test_a_delete_read_before_an_update_writes_nothing(talent_stub: Any, t
         memo.key.request_id,
         memo.key.digest,
     )
-    outcome = await candidate_store.soft_delete(talent_service.pool, fresh, candidate_rules.deleted(fresh, now()), memo)
+    deleted = candidate_rules.deleted(fresh, now())
+    outcome = await candidate_store.soft_delete(talent_service.pool, fresh, deleted, candidate_encodings(deleted), memo)
     assert outcome is Outcome.KEY_TAKEN
     assert (await candidate_store.get(talent_service.pool, candidate_id)).delete_time is None

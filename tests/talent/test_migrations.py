@@ -29,6 +29,11 @@ async def _schema_before(connection: asyncpg.Connection, version: str) -> None:
         await connection.execute("INSERT INTO schema_migrations (version) VALUES ($1)", migration.version)
 
 
+def from_version(version: str) -> list[str]:
+    """What an upgrade from before ``version`` applies: it and every later migration."""
+    return [m.version for m in migrations_in("services.talent.migrations", "") if m.version >= version]
+
+
 async def test_upgrade_files_old_responses_and_drops_plain_digests(postgres_url: str) -> None:
     connection = await asyncpg.connect(await create_database(postgres_url))
     try:
@@ -46,7 +51,7 @@ async def test_upgrade_files_old_responses_and_drops_plain_digests(postgres_url:
             pb.Application(name="applications/x", stage=pb.STAGE_RESERVED).SerializeToString(deterministic=True),
         )
 
-        assert await migrate(connection, "talent", "services.talent.migrations") == [UPGRADE, COUNTS]
+        assert await migrate(connection, "talent", "services.talent.migrations") == from_version(UPGRADE)
 
         rows = {
             r["request_id"]: r
@@ -82,7 +87,7 @@ async def test_upgrade_counts_the_applications_of_live_candidates(postgres_url: 
             deleted,
         )
 
-        assert await migrate(connection, "talent", "services.talent.migrations") == [COUNTS]
+        assert await migrate(connection, "talent", "services.talent.migrations") == from_version(COUNTS)
 
         rows = await connection.fetch("SELECT year, programme_id, stage, n FROM talent.application_stage_counts")
         assert [tuple(r) for r in rows] == [(2024, "ouyue", "APPLIED", 1)]

@@ -26,6 +26,7 @@ from services.talent.domain.models import (
     Tier,
 )
 from services.talent.domain.targets import TargetProgress
+from services.talent.store.candidates import Encodings
 
 
 def stage_from_proto(value: int, path: str, violations: ViolationCollector, required: bool = True) -> Stage | None:
@@ -138,6 +139,21 @@ _ORIGINS: dict[Origin, Any] = {origin: enum_to_proto(pb.Origin, origin, "ORIGIN_
 _TIERS: dict[Tier | None, Any] = {None: 0} | {tier: enum_to_proto(pb.Tier, tier, "TIER_") for tier in Tier}
 
 
+# The version of the encodings stored with each candidate (migration 0005). Bump it whenever what
+# fill_candidate writes changes (a field, a rule of masking): rows with another version are then
+# built from their columns and re-encoded. tests/talent/test_stored_encodings.py pins the bytes.
+CANDIDATE_ENCODING = 1
+
+
+def candidate_encodings(candidate: Candidate) -> Encodings:
+    """The candidate as writers see it and as viewers do (contact masked), encoded."""
+    full = candidate_to_proto(candidate, mask_pii=False).SerializeToString(deterministic=True)
+    if not candidate.email and not candidate.phone:
+        return Encodings(full, full, CANDIDATE_ENCODING)  # nothing to mask
+    masked = candidate_to_proto(candidate, mask_pii=True).SerializeToString(deterministic=True)
+    return Encodings(full, masked, CANDIDATE_ENCODING)
+
+
 def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:
     message = pb.Candidate()
     fill_candidate(message, candidate, mask_pii=mask_pii)
@@ -145,8 +161,7 @@ def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:
 
 
 def fill_candidate(message: pb.Candidate, candidate: Candidate, *, mask_pii: bool) -> None:
-    """Write ``candidate`` into an empty ``message`` in place: a page fills the messages its
-    response's repeated field adds, since building them apart and passing them in copies each one."""
+    """Write ``candidate`` into an empty ``message`` in place."""
     email = candidate.email or ""
     phone = candidate.phone or ""
     if mask_pii:

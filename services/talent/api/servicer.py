@@ -18,16 +18,17 @@ from services.common.pagination import page_size
 from services.common.server import Platform
 from services.common.text import check_text
 from services.common.updates import mask_paths
+from services.common.wire import Encoded, length_delimited, repeated_messages
 from services.talent.api import codec
 from services.talent.app import applications as application_cases
 from services.talent.app import candidates as candidate_cases
 from services.talent.app import catalogue as catalogue_cases
-from services.talent.app.replies import Reply
+from services.talent.app.candidates import Answer
+from services.talent.app.replies import CandidateCodec, Reply
 from services.talent.domain import applications as application_rules
 from services.talent.domain import candidates as candidate_rules
 from services.talent.domain.models import (
     Application,
-    Candidate,
     CandidateKind,
     Domain,
     IdentityDocument,
@@ -69,10 +70,9 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         self.probabilities = probabilities
         # Every GetTargetProgress answers the same map: built once.
         self.stage_probabilities = {stage.value: p for stage, p in probabilities.items()}
-        # Writers see what they wrote, personal data included.
-        self.candidate_reply: Reply[Candidate, pb.Candidate] = Reply(
-            pb.Candidate, lambda c: codec.candidate_to_proto(c, mask_pii=False)
-        )
+        # Writers see what they wrote, personal data included; readers get the stored encodings.
+        self.candidates = CandidateCodec(pb.Candidate, codec.CANDIDATE_ENCODING, codec.candidate_encodings)
+        self.reencoder = candidate_cases.Reencoder(self.pool, self.candidates)
         self.application_reply: Reply[Application, pb.Application] = Reply(pb.Application, codec.application_to_proto)
 
     # --- programmes -------------------------------------------------------------------------
@@ -99,7 +99,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
     def _document(self, raw: str, violations: ViolationCollector) -> IdentityDocument | None:
         return candidate_rules.identity_document(raw, self.pii_key, violations, DOCUMENT_PATH)
 
-    async def CreateCandidate(self, request: pb.CreateCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
+    async def CreateCandidate(self, request: pb.CreateCandidateRequest, context: aio.ServicerContext) -> Answer:
         require_role(*WRITERS)
         violations = ViolationCollector()
         fields = codec.candidate_fields(request.candidate, violations)
@@ -110,7 +110,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         if request.validate_only:
             await candidate_cases.check_new_candidate(self.pool, fields, document)
             return codec.candidate_preview(fields, document.last4 if document else None)
-        return await candidate_cases.create_candidate(self.pool, fields, document, key, self.candidate_reply)
+        return await candidate_cases.create_candidate(self.pool, fields, document, key, self.candidates)
 
     def _candidate_id(self, name: str, path: str = "name") -> str:
         violations = ViolationCollector()
@@ -118,14 +118,16 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         violations.raise_if_any()
         return candidate_id
 
-    async def GetCandidate(self, request: pb.GetCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
+    async def GetCandidate(self, request: pb.GetCandidateRequest, context: aio.ServicerContext) -> Encoded:
         caller = require_role(*READERS)
-        candidate = await candidate_cases.get_candidate(self.pool, self._candidate_id(request.name))
-        return codec.candidate_to_proto(candidate, mask_pii=not sees_pii(caller))
+        encoded, stale = await candidate_cases.get_candidate(
+            self.pool, self._candidate_id(request.name), self.candidates, masked=not sees_pii(caller)
+        )
+        if stale:
+            self.reencoder.met_stale()
+        return Encoded(encoded)
 
-    async def ListCandidates(
-        self, request: pb.ListCandidatesRequest, context: aio.ServicerContext
-    ) -> pb.ListCandidatesResponse:
+    async def ListCandidates(self, request: pb.ListCandidatesRequest, context: aio.ServicerContext) -> Encoded:
         caller = require_role(*READERS)
         if request.show_deleted:
             # A permission, not a bad field: refused before anything else is looked at.
@@ -158,15 +160,18 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             name_contains=request.name_contains.strip() or None,
             show_deleted=request.show_deleted,
         )
-        page, last = await candidate_cases.list_candidates(self.pool, query, order_by, after, limit)
-        mask = not sees_pii(caller)
-        response = pb.ListCandidatesResponse(next_page_token=self.tokens.encode(last, request) if last else "")
-        add = response.candidates.add  # filled in place: building them apart and passing them in copies each
-        for candidate in page:
-            codec.fill_candidate(add(), candidate, mask_pii=mask)
-        return response
+        page, last, stale = await candidate_cases.list_candidates(
+            self.pool, query, order_by, after, limit, self.candidates, masked=not sees_pii(caller)
+        )
+        if stale:
+            self.reencoder.met_stale()
+        # ListCandidatesResponse: the candidates (field 1), then next_page_token (field 2).
+        response = repeated_messages(1, page)
+        if last:
+            response += length_delimited(2, self.tokens.encode(last, request).encode())
+        return Encoded(response)
 
-    async def UpdateCandidate(self, request: pb.UpdateCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
+    async def UpdateCandidate(self, request: pb.UpdateCandidateRequest, context: aio.ServicerContext) -> Encoded:
         require_role(*WRITERS)
         candidate_id = self._candidate_id(request.candidate.name, "candidate.name")
         violations = ViolationCollector()
@@ -179,23 +184,21 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         document = self._document(request.candidate.identity_document, violations) if replace_document else None
         violations.raise_if_any()
         updated = await candidate_cases.update_candidate(
-            self.pool, candidate_id, request.candidate.etag, patch, replace_document, document
+            self.pool, candidate_id, request.candidate.etag, patch, replace_document, document, self.candidates
         )
-        return codec.candidate_to_proto(updated, mask_pii=False)
+        return Encoded(updated)
 
-    async def DeleteCandidate(self, request: pb.DeleteCandidateRequest, context: aio.ServicerContext) -> pb.Candidate:
+    async def DeleteCandidate(self, request: pb.DeleteCandidateRequest, context: aio.ServicerContext) -> Answer:
         require_role(ADMIN)
         candidate_id = self._candidate_id(request.name)
         key = self.request_keys.key(request)
-        return await candidate_cases.delete_candidate(self.pool, candidate_id, request.etag, key, self.candidate_reply)
+        return await candidate_cases.delete_candidate(self.pool, candidate_id, request.etag, key, self.candidates)
 
-    async def AnonymizeCandidate(
-        self, request: pb.AnonymizeCandidateRequest, context: aio.ServicerContext
-    ) -> pb.Candidate:
+    async def AnonymizeCandidate(self, request: pb.AnonymizeCandidateRequest, context: aio.ServicerContext) -> Message:
         require_role(ADMIN)
         candidate_id = self._candidate_id(request.name)
         key = self.request_keys.key(request)
-        return await candidate_cases.anonymize_candidate(self.pool, candidate_id, key, self.candidate_reply)
+        return await candidate_cases.anonymize_candidate(self.pool, candidate_id, key, self.candidates)
 
     # --- applications -----------------------------------------------------------------------
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+from google.protobuf.message import Message
 
 from services.common.errors import ViolationCollector, not_found
 from services.common.idempotency import RequestKey, replay, replayed, rewrite_responses, run_once
 from services.common.updates import check_etag, etag, etag_mismatch
-from services.talent.app.replies import ATTEMPTS, R, Reply, contention, now
+from services.talent.app.replies import ATTEMPTS, CandidateCodec, contention, now
 from services.talent.domain import candidates as rules
-from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument
+from services.talent.domain.models import CandidateFields, IdentityDocument
 from services.talent.store import candidates as store
 from services.talent.store.keys import Outcome, Remember
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 30.0
+
+# What a use case answers: its candidate in the writers' encoding, or a replayed earlier response.
+Answer = bytes | Message
 
 
 def resource(candidate_id: str) -> str:
@@ -33,30 +42,103 @@ async def create_candidate(
     fields: CandidateFields,
     document: IdentityDocument | None,
     key: RequestKey | None,
-    reply: Reply[Candidate, R],
-) -> R:
+    codec: CandidateCodec,
+) -> Answer:
     """One statement: the request key (with the response) and the candidate, or neither."""
     candidate = rules.new_candidate(str(uuid.uuid4()), fields, document, now())
-    response = reply.encode(candidate)
-    remember = Remember(key, response, resource(candidate.id)) if key else None
+    encodings = codec.encode(candidate)
+    remember = Remember(key, encodings.full, resource(candidate.id)) if key else None
     for _ in range(ATTEMPTS):
-        if await store.insert(pool, candidate, document, remember):
-            return response
-        earlier = await replay(pool, key, reply.type)
+        if await store.insert(pool, candidate, encodings, document, remember):
+            return encodings.full
+        earlier = await replay(pool, key, codec.type)
         if earlier is not None:
             return earlier
         # The earlier call's key expired between our insert and our look-up: insert again.
     raise contention("request key")
 
 
-async def get_candidate(pool: asyncpg.Pool, candidate_id: str) -> Candidate:
-    return await store.get(pool, candidate_id)
+async def get_candidate(
+    pool: asyncpg.Pool, candidate_id: str, codec: CandidateCodec, *, masked: bool
+) -> tuple[bytes, bool]:
+    """The candidate's stored encoding (masked: as viewers see it), one statement, and whether it
+    was stale: then it is built from the columns (one more statement) and re-encoding is due."""
+    stored = await store.get_encoded(pool, candidate_id, masked=masked, version=codec.version)
+    if stored is not None:
+        return stored, False
+    encodings = codec.encode(await store.get(pool, candidate_id))
+    return (encodings.masked if masked else encodings.full), True
 
 
 async def list_candidates(
-    pool: asyncpg.Pool, query: store.CandidateFilter, order_by: str, after: list[Any] | None, limit: int
-) -> tuple[list[Candidate], list[Any] | None]:
-    return await store.list_page(pool, query, order_by, after, limit)
+    pool: asyncpg.Pool,
+    query: store.CandidateFilter,
+    order_by: str,
+    after: list[Any] | None,
+    limit: int,
+    codec: CandidateCodec,
+    *,
+    masked: bool,
+) -> tuple[list[bytes], list[Any] | None, bool]:
+    """A page of stored encodings in order, the position after it, and whether some were stale
+    (those are built from their columns, read in one more statement)."""
+    page, last = await store.list_page_encoded(
+        pool, query, order_by, after, limit, masked=masked, version=codec.version
+    )
+    stale = [candidate_id for candidate_id, encoded in page if encoded is None]
+    if not stale:
+        return [encoded for _, encoded in page if encoded is not None], last, False
+    built: dict[str, bytes] = {}
+    for candidate_id, candidate in (await store.get_many(pool, stale)).items():
+        encodings = codec.encode(candidate)
+        built[candidate_id] = encodings.masked if masked else encodings.full
+    encoded_page = []
+    for candidate_id, encoded in page:
+        encoded = encoded if encoded is not None else built.get(candidate_id)
+        if encoded is not None:  # None: removed between the two reads, as from a later read of the page
+            encoded_page.append(encoded)
+    return encoded_page, last, True
+
+
+class Reencoder:
+    """Keeps the stored encodings current: re-encodes the stale ones at start-up, and again
+    whenever a read met one (a row written by older code during a rollout, say)."""
+
+    def __init__(self, pool: asyncpg.Pool, codec: CandidateCodec) -> None:
+        self.pool = pool
+        self.codec = codec
+        self._due = asyncio.Event()
+        self._due.set()
+
+    def met_stale(self) -> None:
+        self._due.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._due.wait()
+            self._due.clear()
+            try:
+                done = await reencode_stale(self.pool, self.codec)
+            except Exception:
+                # Reads stay correct meanwhile (they build stale rows from the columns): try later.
+                log.exception("re-encoding candidates failed")
+                await asyncio.sleep(RETRY_SECONDS)
+                self._due.set()
+                continue
+            if done:
+                log.info("candidates re-encoded", extra={"fields": {"candidates": done}})
+
+
+async def reencode_stale(pool: asyncpg.Pool, codec: CandidateCodec, batch: int = 500) -> int:
+    """Encode every candidate whose stored bytes are missing or of another codec version (after
+    the migration, an upgrade of the codec, or an update that did not write them); the number
+    re-encoded."""
+    done = 0
+    while True:
+        candidates = await store.stale_encodings(pool, codec.version, batch)
+        done += await store.store_encodings(pool, [(c, codec.encode(c)) for c in candidates])
+        if len(candidates) < batch:
+            return done
 
 
 async def update_candidate(
@@ -66,7 +148,8 @@ async def update_candidate(
     patch: Mapping[str, Any],
     replace_document: bool,
     document: IdentityDocument | None,
-) -> Candidate:
+    codec: CandidateCodec,
+) -> bytes:
     """Read, check the etag, merge the masked fields (``patch``), validate the result, write it
     guarded by the version read (two statements, no transaction). ``replace_document``: the mask
     names identity_document (``document`` None then removes it)."""
@@ -78,18 +161,19 @@ async def update_candidate(
         rules.validate_candidate(fields, violations)
         violations.raise_if_any()
         changed = rules.updated(current, fields, document, replace_document, now())
-        if await store.update(pool, current, changed, document, replace_document):
-            return changed
+        encodings = codec.encode(changed)
+        if await store.update(pool, current, changed, encodings, document, replace_document):
+            return encodings.full
     raise contention("candidate")
 
 
 async def delete_candidate(
-    pool: asyncpg.Pool, candidate_id: str, given_etag: str, key: RequestKey | None, reply: Reply[Candidate, R]
-) -> R:
+    pool: asyncpg.Pool, candidate_id: str, given_etag: str, key: RequestKey | None, codec: CandidateCodec
+) -> Answer:
     """Soft delete (AIP-164): one read (the candidate and the request key), one guarded write."""
     for _ in range(ATTEMPTS):
         current, stored = await store.get_with_key(pool, candidate_id, key)
-        earlier = replayed(key, stored.request_hash, stored.response, reply.type) if key else None
+        earlier = replayed(key, stored.request_hash, stored.response, codec.type) if key else None
         if earlier is not None:
             return earlier
         if current is None or current.delete_time is not None:
@@ -98,19 +182,19 @@ async def delete_candidate(
         if given_etag and given_etag != current_etag:
             raise etag_mismatch(current_etag, "candidate")
         deleted = rules.deleted(current, now())
-        response = reply.encode(deleted)
-        remember = Remember(key, response, resource(current.id)) if key else None
-        outcome = await store.soft_delete(pool, current, deleted, remember)
+        encodings = codec.encode(deleted)
+        remember = Remember(key, encodings.full, resource(current.id)) if key else None
+        outcome = await store.soft_delete(pool, current, deleted, encodings, remember)
         if outcome is Outcome.WRITTEN:
-            return response
-        if outcome is Outcome.KEY_TAKEN and (earlier := await replay(pool, key, reply.type)) is not None:
+            return encodings.full
+        if outcome is Outcome.KEY_TAKEN and (earlier := await replay(pool, key, codec.type)) is not None:
             return earlier
     raise contention("candidate")
 
 
 async def anonymize_candidate(
-    pool: asyncpg.Pool, candidate_id: str, key: RequestKey | None, reply: Reply[Candidate, R]
-) -> R:
+    pool: asyncpg.Pool, candidate_id: str, key: RequestKey | None, codec: CandidateCodec
+) -> Message:
     """Erase the person's data everywhere the service keeps it, in one transaction: the candidate
     row, the notes of its stage history, and every stored response of a request about it (a retry
     of the original create then answers the anonymized candidate)."""
@@ -119,12 +203,13 @@ async def anonymize_candidate(
     except ValueError:
         raise not_found("candidate", resource(candidate_id)) from None
 
-    async def erase(connection: asyncpg.Connection) -> R:
+    async def erase(connection: asyncpg.Connection) -> Message:
         current = await store.lock_for_erasure(connection, candidate_id)
         anonymized = rules.anonymized(current, now())
-        await store.erase(connection, anonymized)
-        response = reply.encode(anonymized)
+        encodings = codec.encode(anonymized)
+        await store.erase(connection, anonymized, encodings)
+        response = codec.type.FromString(encodings.full)
         await rewrite_responses(connection, resource(candidate_id), response)
         return response
 
-    return await run_once(pool, key, reply.type, erase, resource=lambda _: resource(candidate_id))
+    return await run_once(pool, key, codec.type, erase, resource=lambda _: resource(candidate_id))

@@ -11,6 +11,8 @@ from typing import Generic, TypeVar
 from google.protobuf.message import Message
 
 from services.common.errors import DomainError, aborted
+from services.talent.domain.models import Candidate
+from services.talent.store.candidates import Encodings
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Message)
@@ -26,6 +28,17 @@ class Reply(Generic[T, R]):
 
     type: type[R]
     encode: Callable[[T], R]
+
+
+@dataclass(frozen=True)
+class CandidateCodec:
+    """How the servicer encodes candidates, handed to the candidate use cases: every write stores
+    the candidate's encodings with its row, and its writer's encoding is the response (stored with
+    the request key too, and replayed as ``type``)."""
+
+    type: type[Message]
+    version: int
+    encode: Callable[[Candidate], Encodings]
 
 
 def now() -> datetime:

@@ -5,6 +5,7 @@ email, phone and document hash (migration 0001) refuse duplicates atomically."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,10 +62,26 @@ INSERTED = (
     ("version", "int"),
     ("create_time", "timestamptz"),
     ("update_time", "timestamptz"),
+    ("encoded", "bytea"),
+    ("encoded_masked", "bytea"),
+    ("encoding", "smallint"),
 )
 # Tries of a create whose duplicate vanished between the refused insert and the look-up.
 ATTEMPTS = 3
 LIVE_KEYS = frozenset({"candidates_email_live_key", "candidates_phone_live_key", "candidates_document_live_key"})
+
+
+@dataclass(frozen=True)
+class Encodings:
+    """The candidate's message, encoded as writers see it and as viewers do, and the version of the
+    codec that made them (migration 0005): written with every write of the row."""
+
+    full: bytes
+    masked: bytes
+    version: int
+
+    def values(self) -> list[Any]:
+        return [self.full, self.masked, self.version]
 
 
 def to_candidate(row: asyncpg.Record) -> Candidate:
@@ -113,7 +130,11 @@ def _insert_sql(remember: Remember | None) -> tuple[str, list[Any]]:
 
 
 async def insert(
-    executor: Executor, candidate: Candidate, document: IdentityDocument | None, remember: Remember | None
+    executor: Executor,
+    candidate: Candidate,
+    encodings: Encodings,
+    document: IdentityDocument | None,
+    remember: Remember | None,
 ) -> bool:
     """Write a new candidate (and its request key) in one statement. False when the key was taken
     by an earlier call; ALREADY_EXISTS naming the live candidate with the same email, phone or
@@ -127,6 +148,7 @@ async def insert(
         candidate.version,
         candidate.create_time,
         candidate.update_time,
+        *encodings.values(),
         *claim_args,
     ]
     for _ in range(ATTEMPTS):
@@ -162,6 +184,62 @@ async def refuse_duplicate(
         )
 
 
+_ENCODED_COLUMN = {False: "encoded", True: "encoded_masked"}
+
+
+async def get_encoded(executor: Executor, candidate_id: str, *, masked: bool, version: int) -> bytes | None:
+    """A live candidate's stored message (masked: as viewers see it); None when the bytes are not
+    of codec ``version`` (read the columns instead). NOT_FOUND as :func:`get`."""
+    key = _uuid(candidate_id)
+    row = None
+    if key is not None:
+        row = await executor.fetchrow(
+            f"SELECT CASE WHEN encoding = $2 THEN {_ENCODED_COLUMN[masked]} END AS encoded,"
+            " delete_time IS NOT NULL AS deleted FROM candidates WHERE id = $1",
+            key,
+            version,
+        )
+    if row is None or row["deleted"]:
+        raise not_found("candidate", f"candidates/{candidate_id}")
+    found: bytes | None = row["encoded"]
+    return found
+
+
+async def get_many(executor: Executor, candidate_ids: list[str]) -> dict[str, Candidate]:
+    """The candidates of ``candidate_ids`` (deleted ones included) by id."""
+    rows = await executor.fetch(
+        f"SELECT {COLUMNS} FROM candidates WHERE id = ANY ($1::uuid[])", [uuid.UUID(i) for i in candidate_ids]
+    )
+    return {candidate.id: candidate for candidate in map(to_candidate, rows)}
+
+
+async def stale_encodings(executor: Executor, version: int, limit: int) -> list[Candidate]:
+    """Up to ``limit`` candidates whose stored bytes are missing or not of codec ``version``."""
+    rows = await executor.fetch(
+        f"SELECT {COLUMNS} FROM candidates WHERE encoding IS DISTINCT FROM $1 ORDER BY id LIMIT $2", version, limit
+    )
+    return [to_candidate(r) for r in rows]
+
+
+async def store_encodings(executor: Executor, encoded: list[tuple[Candidate, Encodings]]) -> int:
+    """Write each candidate's new encodings if its row is still at the version they were made from;
+    the number written (a row changed meanwhile got its bytes from that write, or is stale again)."""
+    if not encoded:
+        return 0
+    status: str = await executor.execute(
+        "UPDATE candidates c SET encoded = u.encoded, encoded_masked = u.encoded_masked, encoding = u.encoding"
+        " FROM unnest($1::uuid[], $2::int[], $3::bytea[], $4::bytea[], $5::smallint[])"
+        "  AS u (id, version, encoded, encoded_masked, encoding)"
+        " WHERE c.id = u.id AND c.version = u.version AND c.encoding IS DISTINCT FROM u.encoding",
+        [uuid.UUID(c.id) for c, _ in encoded],
+        [c.version for c, _ in encoded],
+        [e.full for _, e in encoded],
+        [e.masked for _, e in encoded],
+        [e.version for _, e in encoded],
+    )
+    return int(status.rpartition(" ")[2])
+
+
 async def get(executor: Executor, candidate_id: str, *, include_deleted: bool = False) -> Candidate:
     key = _uuid(candidate_id)
     row = None
@@ -192,6 +270,7 @@ async def update(
     executor: Executor,
     current: Candidate,
     changed: Candidate,
+    encodings: Encodings,
     document: IdentityDocument | None,
     replace_document: bool,
 ) -> bool:
@@ -202,7 +281,8 @@ async def update(
             "UPDATE candidates SET kind = $3, display_name = $4, domain = $5, origin = $6, tier = $7,"
             " employer = $8, birth_year = $9, email = $10, phone = $11, leader = $12, members = $13,"
             " document_hash = CASE WHEN $14 THEN $15 ELSE document_hash END, document_last4 = $16,"
-            " version = $17, update_time = $18 WHERE id = $1 AND version = $2 AND delete_time IS NULL",
+            " version = $17, update_time = $18, encoded = $19, encoded_masked = $20, encoding = $21"
+            " WHERE id = $1 AND version = $2 AND delete_time IS NULL",
             uuid.UUID(current.id),
             current.version,
             *_field_values(changed),
@@ -211,6 +291,7 @@ async def update(
             changed.document_last4,
             changed.version,
             changed.update_time,
+            *encodings.values(),
         )
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name not in LIVE_KEYS:
@@ -220,16 +301,22 @@ async def update(
     return status.endswith(" 1")
 
 
-async def soft_delete(executor: Executor, current: Candidate, deleted: Candidate, remember: Remember | None) -> Outcome:
+async def soft_delete(
+    executor: Executor, current: Candidate, deleted: Candidate, encodings: Encodings, remember: Remember | None
+) -> Outcome:
     """Mark the candidate deleted (and store the request key) if it is still at ``current``'s version."""
     guard = "SELECT id FROM candidates WHERE id = $1 AND version = $2 AND delete_time IS NULL FOR UPDATE"
-    change = "UPDATE candidates SET delete_time = $3, version = $4, update_time = $5 WHERE id = $1"
+    change = (
+        "UPDATE candidates SET delete_time = $3, version = $4, update_time = $5,"
+        " encoded = $6, encoded_masked = $7, encoding = $8 WHERE id = $1"
+    )
     args: list[Any] = [
         uuid.UUID(current.id),
         current.version,
         deleted.delete_time,
         deleted.version,
         deleted.update_time,
+        *encodings.values(),
     ]
     if remember is None:
         status: str = await executor.execute(f"{change} AND version = $2 AND delete_time IS NULL", *args)
@@ -263,7 +350,7 @@ async def lock_for_erasure(connection: Connection, candidate_id: str) -> Candida
     return to_candidate(row)
 
 
-async def erase(connection: Connection, anonymized: Candidate) -> None:
+async def erase(connection: Connection, anonymized: Candidate, encodings: Encodings) -> None:
     """Write the anonymized candidate and blank the free-text notes of its stage history (staff
     write names and phone numbers there); stages, actors and times stay for reporting."""
     await connection.execute(
@@ -271,13 +358,14 @@ async def erase(connection: Connection, anonymized: Candidate) -> None:
         "  WHERE a.candidate_id = $1 AND e.application_id = a.id AND e.note <> '')"
         " UPDATE candidates SET display_name = $2, employer = $3, birth_year = NULL, email = NULL, phone = NULL,"
         " document_hash = NULL, document_last4 = NULL, leader = $4, members = '[]', anonymized = true,"
-        " version = $5, update_time = $6 WHERE id = $1",
+        " version = $5, update_time = $6, encoded = $7, encoded_masked = $8, encoding = $9 WHERE id = $1",
         uuid.UUID(anonymized.id),
         anonymized.display_name,
         anonymized.employer,
         anonymized.leader.model_dump() if anonymized.leader else None,
         anonymized.version,
         anonymized.update_time,
+        *encodings.values(),
     )
 
 
@@ -294,12 +382,18 @@ class CandidateFilter:
     show_deleted: bool = False
 
 
-async def list_page(
-    executor: Executor, where_filter: CandidateFilter, order_by: str, after: list[Any] | None, limit: int
-) -> tuple[list[Candidate], list[Any] | None]:
-    """One page in keyset order, and the position after its last row (None on the last page)."""
+def _page_query(
+    where_filter: CandidateFilter,
+    order_by: str,
+    after: list[Any] | None,
+    limit: int,
+    columns: Callable[[Where], str],
+) -> tuple[str, list[Any]]:
+    """One page's SELECT in keyset order (``limit`` + 1 rows: the extra one says whether another
+    page follows); ``columns`` gives the select list, taking its own parameters first."""
     column, descending = ORDERINGS[order_by]
     where = Where()
+    select_list = columns(where)
     f = where_filter
     if not f.show_deleted:
         where.add("c.delete_time IS NULL")
@@ -324,15 +418,45 @@ async def list_page(
         comparison = "<" if descending else ">"
         where.add(f"(c.{column}, c.id) {comparison} ({{}}, {{}}::uuid)", position, after[1])
     direction = "DESC" if descending else "ASC"
-    rows = await executor.fetch(
-        f"SELECT {C_COLUMNS} FROM candidates c"
+    sql = (
+        f"SELECT {select_list} FROM candidates c"
         f" WHERE {where.sql()} ORDER BY c.{column} {direction}, c.id {direction}"
-        f" LIMIT {where.param(limit + 1)}",
-        *where.args,
+        f" LIMIT {where.param(limit + 1)}"
     )
-    candidates = [to_candidate(r) for r in rows[:limit]]
+    return sql, where.args
+
+
+def _position(order_by: str, create_time: datetime, display_name: str, candidate_id: str) -> list[Any]:
+    """The page token's position after a row: its keyset column and id."""
+    column, _ = ORDERINGS[order_by]
+    return [create_time.isoformat() if column == "create_time" else display_name, candidate_id]
+
+
+async def list_page_encoded(
+    executor: Executor,
+    where_filter: CandidateFilter,
+    order_by: str,
+    after: list[Any] | None,
+    limit: int,
+    *,
+    masked: bool,
+    version: int,
+) -> tuple[list[tuple[str, bytes | None]], list[Any] | None]:
+    """One page in keyset order, each row as its id and stored message (None when the bytes are not
+    of codec ``version``), and the position after its last row (None on the last page). A row costs
+    the driver one bytea, not eighteen columns."""
+    column, _ = ORDERINGS[order_by]
+
+    def columns(where: Where) -> str:
+        stored = _ENCODED_COLUMN[masked]
+        return f"c.id, c.{column}, CASE WHEN c.encoding = {where.param(version)} THEN c.{stored} END AS encoded"
+
+    sql, args = _page_query(where_filter, order_by, after, limit, columns)
+    rows = await executor.fetch(sql, *args)
+    page = [(str(r[0]), r[2]) for r in rows[:limit]]
     if len(rows) <= limit:
-        return candidates, None
-    last = candidates[-1]
-    key = last.create_time.isoformat() if column == "create_time" else last.display_name
-    return candidates, [key, last.id]
+        return page, None
+    last = rows[limit - 1]
+    create_time = last[1] if column == "create_time" else datetime.min
+    display_name = last[1] if column == "display_name" else ""
+    return page, _position(order_by, create_time, display_name, str(last[0]))

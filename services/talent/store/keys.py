@@ -17,7 +17,7 @@ class Remember:
     """Store ``key`` with ``response`` (about ``resource``, e.g. ``candidates/<id>``) in the write."""
 
     key: RequestKey
-    response: Message
+    response: Message | bytes
     resource: str | None = None
 
     def claim(self, first_param: int, *, source: str | None = None) -> tuple[str, list[Any]]:
