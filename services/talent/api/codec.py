@@ -147,11 +147,16 @@ CANDIDATE_ENCODING = 1
 
 def candidate_encodings(candidate: Candidate) -> Encodings:
     """The candidate as writers see it and as viewers do (contact masked), encoded."""
-    full = candidate_to_proto(candidate, mask_pii=False).SerializeToString(deterministic=True)
+    message = candidate_to_proto(candidate, mask_pii=False)
+    full = message.SerializeToString(deterministic=True)
     if not candidate.email and not candidate.phone:
         return Encodings(full, full, CANDIDATE_ENCODING)  # nothing to mask
-    masked = candidate_to_proto(candidate, mask_pii=True).SerializeToString(deterministic=True)
-    return Encodings(full, masked, CANDIDATE_ENCODING)
+    # The viewers' message differs from the writers' in the contact only.
+    if candidate.email:
+        message.contact.email = pii.mask_email(candidate.email)
+    if candidate.phone:
+        message.contact.phone = pii.mask_phone(candidate.phone)
+    return Encodings(full, message.SerializeToString(deterministic=True), CANDIDATE_ENCODING)
 
 
 def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:
