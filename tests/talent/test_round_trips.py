@@ -17,6 +17,7 @@ from grpc import aio
 from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.server import RunningService
+from services.talent.api import codec
 from services.talent.service import DEFINITION
 from services.talent.settings import TalentSettings
 from tests.support import auth, create_database, start
@@ -166,3 +167,50 @@ async def test_reads_are_one_query(stub: Any, statements: Statements) -> None:
 
 async def _keep(call: Any, into: pb.Application) -> None:
     into.CopyFrom(await call)
+
+
+async def test_target_progress_kept_answer_is_one_statement_and_the_same_bytes(
+    service: RunningService, stub: Any, statements: Statements, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GetTargetProgress answers from the replica's kept answer while its validator holds: a hit is
+    one statement that reads no target (the kept validator is its argument) and sends the very
+    bytes a fresh read encodes; a write makes the next call read afresh, still in one statement."""
+    async with aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
+        raw = channel.unary_unary("/talent.v1.TalentService/GetTargetProgress")  # bytes in, bytes out
+        request = pb.GetTargetProgressRequest(year=2024).SerializeToString()
+
+        async def progress() -> bytes:
+            answer: bytes = await raw(request, metadata=auth(*VIEWER))
+            return answer
+
+        await progress()  # warm-up: every statement prepared
+        created = await stub.CreateCandidate(pb.CreateCandidateRequest(candidate=individual()), metadata=auth(*EDITOR))
+        await stub.CreateApplication(
+            pb.CreateApplicationRequest(
+                application=pb.Application(candidate=created.name, programme="programmes/ouyue", year=2024)
+            ),
+            metadata=auth(*EDITOR),
+        )
+        # Count the targets encoded into messages: a fresh read encodes the year's three, a hit none.
+        encoded: list[str] = []
+        fill = codec.fill_progress
+        monkeypatch.setattr(
+            codec, "fill_progress", lambda message, item: (encoded.append(item.target.id), fill(message, item))
+        )
+        answers: list[bytes] = []
+        sent: list[list[str]] = []
+        for _fresh_then_kept_twice in range(3):
+            sent.append(await statements.during(_append(progress(), answers)))
+        assert [len(s) for s in sent] == [1, 1, 1], sent
+        assert len(encoded) == 3, encoded
+        assert answers[0] == answers[1] == answers[2]
+        fresh = pb.TargetProgress.FromString(answers[0])
+        assert {t.slug: {c.stage: c.count for c in t.open_stage_counts} for t in fresh.targets}["ouyue"][
+            pb.STAGE_SCOUTED
+        ] >= 1
+        # The kept answer is an answer to this state: re-encoding the decoded message gives it back.
+        assert fresh.SerializeToString(deterministic=True) == answers[1]
+
+
+async def _append(call: Any, into: list[bytes]) -> None:
+    into.append(await call)

@@ -153,3 +153,155 @@ async def test_kept_counts_match_a_recount_after_concurrent_moves_and_deletes(po
             assert {c.stage: c.count for c in ouyue.open_stage_counts}[pb.STAGE_SCOUTED] == 6
     finally:
         await running.stop(grace=0)
+
+
+# --- the kept answer (GetTargetProgress answers from a replica's last answer while it holds) --------
+
+# The counts of 2024's targets as a recount of the applications finds them: {slug: (selected, open)}.
+RECOUNT_BY_TARGET = (
+    "SELECT t.slug, a.stage, count(*)::int AS n FROM targets t"
+    " JOIN applications a ON a.year = t.year AND a.programme_id = ANY (t.programme_ids)"
+    " JOIN candidates c ON c.id = a.candidate_id AND c.delete_time IS NULL"
+    " WHERE t.year = 2024 GROUP BY t.slug, a.stage"
+)
+OPEN_STAGES = {
+    "SCOUTED": pb.STAGE_SCOUTED,
+    "RESERVED": pb.STAGE_RESERVED,
+    "CULTIVATING": pb.STAGE_CULTIVATING,
+    "APPLIED": pb.STAGE_APPLIED,
+    "UNDER_REVIEW": pb.STAGE_UNDER_REVIEW,
+}
+
+
+async def recounted(pool: Any) -> dict[str, tuple[int, dict[int, int]]]:
+    found: dict[str, tuple[int, dict[int, int]]] = {
+        slug: (0, dict.fromkeys(OPEN_STAGES.values(), 0)) for slug in ("city-teams", "leading-talents", "ouyue")
+    }
+    for row in await pool.fetch(RECOUNT_BY_TARGET):
+        open_counts = found[row["slug"]][1]
+        if row["stage"] == "SELECTED":
+            found[row["slug"]] = (row["n"], open_counts)
+        elif row["stage"] in OPEN_STAGES:
+            open_counts[OPEN_STAGES[row["stage"]]] = row["n"]
+    return found
+
+
+def answered(progress: pb.TargetProgress) -> dict[str, tuple[int, dict[int, int]]]:
+    return {t.slug: (t.selected, {c.stage: c.count for c in t.open_stage_counts}) for t in progress.targets}
+
+
+async def test_kept_answer_equals_a_recount_after_every_kind_of_write(postgres_url: str) -> None:
+    """Each step changes the counts one way; the answer right after it (the previous one was kept)
+    must be what a recount of the applications finds."""
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url))
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+            stub = talent_pb2_grpc.TalentServiceStub(channel)
+
+            async def check(step: str) -> None:
+                for _answered_then_kept in range(2):
+                    progress = await stub.GetTargetProgress(
+                        pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER)
+                    )
+                    assert answered(progress) == await recounted(running.pool), step
+
+            await check("empty")
+            created = await stub.CreateCandidate(
+                pb.CreateCandidateRequest(candidate=individual()), metadata=auth(*EDITOR)
+            )
+            application = await stub.CreateApplication(
+                pb.CreateApplicationRequest(
+                    application=pb.Application(candidate=created.name, programme="programmes/ouyue", year=2024)
+                ),
+                metadata=auth(*EDITOR),
+            )
+            await check("create application")
+            await stub.TransitionApplication(
+                pb.TransitionApplicationRequest(
+                    name=application.name, expected_stage=pb.STAGE_SCOUTED, target_stage=pb.STAGE_RESERVED
+                ),
+                metadata=auth(*EDITOR),
+            )
+            await check("transition")
+            selected = await application_at(stub, "programmes/national-leading", pb.STAGE_SELECTED)
+            await check("selected")
+            await stub.AnonymizeCandidate(pb.AnonymizeCandidateRequest(name=selected), metadata=auth(*ADMIN))
+            await check("anonymize")
+            await stub.DeleteCandidate(pb.DeleteCandidateRequest(name=selected), metadata=auth(*ADMIN))
+            await check("soft delete")
+
+            names = [await application_at(stub, "programmes/city-team", pb.STAGE_SCOUTED, team()) for _ in range(6)]
+            listed = await stub.ListApplications(pb.ListApplicationsRequest(page_size=50), metadata=auth(*VIEWER))
+            moves = [a.name for a in listed.applications if a.candidate in names]
+
+            async def move(name: str) -> None:
+                await stub.TransitionApplication(
+                    pb.TransitionApplicationRequest(
+                        name=name, expected_stage=pb.STAGE_SCOUTED, target_stage=pb.STAGE_RESERVED
+                    ),
+                    metadata=auth(*EDITOR),
+                )
+
+            async def read() -> None:
+                await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+
+            # Reads race the moves: whatever they kept, the answer after the moves is the recount's.
+            await asyncio.gather(*(move(n) for n in moves), *(read() for _ in range(12)))
+            await check("concurrent moves")
+            # A target changed under a running replica (by a later migration or an operator).
+            await running.pool.execute("UPDATE targets SET required = required + 1 WHERE slug = 'ouyue'")
+            progress = await stub.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+            assert {t.slug: t.required for t in progress.targets}["ouyue"] == 7
+    finally:
+        await running.stop(grace=0)
+
+
+async def test_a_write_through_one_replica_is_read_through_another(postgres_url: str) -> None:
+    """Read-your-writes across replicas: B's kept answer gives way to A's committed write at once."""
+    database = await create_database(postgres_url)
+    a = await start(TalentSettings, DEFINITION, database)
+    b = await start(TalentSettings, DEFINITION, database)
+    try:
+        async with (
+            aio.insecure_channel(f"127.0.0.1:{a.grpc_port}") as channel_a,
+            aio.insecure_channel(f"127.0.0.1:{b.grpc_port}") as channel_b,
+        ):
+            stub_a = talent_pb2_grpc.TalentServiceStub(channel_a)
+            stub_b = talent_pb2_grpc.TalentServiceStub(channel_b)
+
+            async def ouyue_on_b() -> tuple[int, dict[int, int]]:
+                progress = await stub_b.GetTargetProgress(
+                    pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER)
+                )
+                return answered(progress)["ouyue"]
+
+            for _kept in range(2):
+                assert await ouyue_on_b() == (0, dict.fromkeys(OPEN_STAGES.values(), 0))
+            created = await stub_a.CreateCandidate(
+                pb.CreateCandidateRequest(candidate=individual()), metadata=auth(*EDITOR)
+            )
+            application = await stub_a.CreateApplication(
+                pb.CreateApplicationRequest(
+                    application=pb.Application(candidate=created.name, programme="programmes/ouyue", year=2024)
+                ),
+                metadata=auth(*EDITOR),
+            )
+            assert (await ouyue_on_b())[1][pb.STAGE_SCOUTED] == 1
+            path = [pb.STAGE_SCOUTED, pb.STAGE_RESERVED, pb.STAGE_CULTIVATING, pb.STAGE_APPLIED, pb.STAGE_UNDER_REVIEW]
+            for current, target in itertools.pairwise([*path, pb.STAGE_SELECTED]):
+                await stub_a.TransitionApplication(
+                    pb.TransitionApplicationRequest(name=application.name, expected_stage=current, target_stage=target),
+                    metadata=auth(*EDITOR),
+                )
+                selected, open_counts = await ouyue_on_b()
+                assert (selected, open_counts.get(target, 0)) == ((1, 0) if target == pb.STAGE_SELECTED else (0, 1))
+            await stub_a.DeleteCandidate(pb.DeleteCandidateRequest(name=created.name), metadata=auth(*ADMIN))
+            assert (await ouyue_on_b())[0] == 0
+            assert answered(
+                await stub_a.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+            ) == answered(
+                await stub_b.GetTargetProgress(pb.GetTargetProgressRequest(year=2024), metadata=auth(*VIEWER))
+            )
+    finally:
+        await b.stop(grace=0)
+        await a.stop(grace=0)

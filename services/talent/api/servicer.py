@@ -38,6 +38,7 @@ from services.talent.domain.models import (
 )
 from services.talent.store.applications import ApplicationFilter
 from services.talent.store.candidates import ORDERINGS, CandidateFilter
+from services.talent.store.catalogue import Validator
 
 ADMIN, EDITOR, VIEWER = "talent.admin", "talent.editor", "talent.viewer"
 READERS = (ADMIN, EDITOR, VIEWER)
@@ -70,6 +71,8 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         self.probabilities = probabilities
         # Every GetTargetProgress answers the same map: built once.
         self.stage_probabilities = {stage.value: p for stage, p in probabilities.items()}
+        # GetTargetProgress: per year, the validator of the state last answered and that answer encoded.
+        self.progress_answers: dict[int, tuple[Validator, Encoded]] = {}
         # Writers see what they wrote, personal data included; readers get the stored encodings.
         self.candidates = CandidateCodec(pb.Candidate, codec.CANDIDATE_ENCODING, codec.candidate_encodings)
         self.reencoder = candidate_cases.Reencoder(self.pool, self.candidates)
@@ -295,13 +298,29 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
 
     async def GetTargetProgress(
         self, request: pb.GetTargetProgressRequest, context: aio.ServicerContext
-    ) -> pb.TargetProgress:
+    ) -> pb.TargetProgress | Encoded:
+        """Answered from this replica's last answer for the year while the database says it still
+        holds (its validator, read by the call's one statement); otherwise read, encoded and kept."""
         require_role(*READERS)
-        violations = ViolationCollector()
-        application_rules.check_year(request.year, "year", violations)
-        violations.raise_if_any()
-        items = await catalogue_cases.target_progress(self.pool, request.year, self.probabilities)
-        response = pb.TargetProgress(year=request.year, stage_probabilities=self.stage_probabilities)
+        year = request.year
+        kept = self.progress_answers.get(year)
+        if kept is None:  # only valid years are kept
+            violations = ViolationCollector()
+            application_rules.check_year(year, "year", violations)
+            violations.raise_if_any()
+        validator, items = await catalogue_cases.validated_target_progress(
+            self.pool, year, kept[0] if kept else None, self.probabilities
+        )
+        if items is None:
+            assert kept is not None
+            return kept[1]
+        response = pb.TargetProgress(year=year, stage_probabilities=self.stage_probabilities)
         for item in items:
             codec.fill_progress(response.targets.add(), item)
-        return response
+        encoded = Encoded(response.SerializeToString(deterministic=True))
+        # Concurrent calls may read different states: keep the newest (a later state's validator is
+        # greater), never an older answer over a newer one.
+        latest = self.progress_answers.get(year)
+        if latest is None or latest[0] < validator:
+            self.progress_answers[year] = (validator, encoded)
+        return encoded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -47,6 +48,29 @@ async def list_programmes(
     return programmes, ([programmes[-1].id] if len(rows) > limit else None)
 
 
+# What a year's target progress depends on, in a form that compares greater for every later state
+# (migration 0006 says why it is exact): (epoch, sum of the year's count-row versions).
+Validator = tuple[int, int]
+
+_VALIDATOR = (
+    "(SELECT epoch FROM target_progress_epoch) AS epoch,"
+    " (SELECT coalesce(sum(version), 0)::bigint FROM application_stage_counts WHERE year = $1) AS versions"
+)
+_TARGETS_WITH_COUNTS = (
+    "SELECT t.*, c.stage, sum(c.n)::int AS n FROM targets t LEFT JOIN application_stage_counts c"
+    "  ON c.year = t.year AND c.programme_id = ANY (t.programme_ids) AND c.n > 0"
+)
+# The validator and, unless it equals the one given ($2, $3), the year's targets with their counts:
+# one statement, so one snapshot (the two belong together) and one round trip either way. When the
+# validator is unchanged the lateral part is not run at all (its filter is a one-time test).
+# One row with no target when the year has none or the validator is unchanged.
+_VALIDATED_QUERY = (
+    f"SELECT v.epoch, v.versions, p.* FROM (SELECT {_VALIDATOR}) v LEFT JOIN LATERAL"
+    f" ({_TARGETS_WITH_COUNTS} WHERE t.year = $1 AND (v.epoch, v.versions) IS DISTINCT FROM ($2::bigint, $3::bigint)"
+    "  GROUP BY t.id, c.stage) p ON true ORDER BY p.id"
+)
+
+
 async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tuple[Target, dict[Stage, int]]]:
     """Every target of ``year`` (all years when None) with its applications counted by stage, in
     one query; applications of soft-deleted candidates do not count.
@@ -57,11 +81,25 @@ async def targets_with_counts(pool: asyncpg.Pool, year: int | None) -> list[tupl
     # could not use the index for the one-year case.
     of_year = "WHERE t.year = $1" if year is not None else ""
     rows = await pool.fetch(
-        "SELECT t.*, c.stage, sum(c.n)::int AS n FROM targets t LEFT JOIN application_stage_counts c"
-        "  ON c.year = t.year AND c.programme_id = ANY (t.programme_ids) AND c.n > 0"
-        f" {of_year} GROUP BY t.id, c.stage ORDER BY t.year, t.id",
+        f"{_TARGETS_WITH_COUNTS} {of_year} GROUP BY t.id, c.stage ORDER BY t.year, t.id",
         *([year] if year is not None else []),
     )
+    return _targets(rows)
+
+
+async def validated_targets_with_counts(
+    pool: asyncpg.Pool | asyncpg.Connection, year: int, unless: Validator | None
+) -> tuple[Validator, list[tuple[Target, dict[Stage, int]]] | None]:
+    """The validator of ``year``'s target progress now and, unless it equals ``unless``, every target
+    of ``year`` with its counts as :func:`targets_with_counts` reads them (None when unchanged)."""
+    rows = await pool.fetch(_VALIDATED_QUERY, year, *(unless or (None, None)))
+    validator = (rows[0][0], rows[0][1])
+    if validator == unless:
+        return validator, None
+    return validator, _targets(r for r in rows if r["id"] is not None)
+
+
+def _targets(rows: Iterable[asyncpg.Record]) -> list[tuple[Target, dict[Stage, int]]]:
     targets: dict[str, Target] = {}
     counts: dict[str, dict[Stage, int]] = defaultdict(dict)
     for row in rows:
