@@ -23,6 +23,7 @@ name so that erasing a person can rewrite every response about them (:func:`rewr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
@@ -127,19 +128,27 @@ def store_statement(
 
     ``source`` (a CTE name) makes it store one row per row of that CTE: a guard that returned no
     row (the write's preconditions no longer held) then stores nothing."""
-    p = first_param
-    values = f"${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
-    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
-    sql = (
-        "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
-        f" {rows} ON CONFLICT DO NOTHING RETURNING true"
-    )
+    sql = store_sql(first_param, source)
     return sql, [key.scope, key.request_id, key.digest, _wire(response), resource]
 
 
 def _wire(response: Message | bytes) -> bytes:
     """A response as stored: already encoded (a read model's bytes), or serialised here."""
     return response if isinstance(response, bytes) else response.SerializeToString(deterministic=True)
+
+
+@functools.lru_cache(maxsize=64)
+def store_sql(first_param: int, source: str | None) -> str:
+    """The text of :func:`store_statement`'s INSERT, built once per shape: the same ``str`` object
+    every call, so that a caller's statement text built from it can be cached too, and asyncpg's
+    statement cache looks up a string whose hash is already known."""
+    p = first_param
+    values = f"${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
+    rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
+    return (
+        "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
+        f" {rows} ON CONFLICT DO NOTHING RETURNING true"
+    )
 
 
 class _KeyTaken(Exception):

@@ -14,7 +14,7 @@ from grpc import aio
 
 from protos.talent.v1 import talent_pb2 as pb
 from services.common.auth import Caller, current_caller
-from services.common.idempotency import RequestKeys, replay, rewrite_responses
+from services.common.idempotency import RequestKeys, replay, rewrite_responses, store_statement
 from services.common.server import RunningService
 from tests.support import PAGE_TOKEN_SECRET, auth
 from tests.talent.helpers import individual
@@ -132,3 +132,45 @@ async def test_rewrite_responses_replaces_what_a_retry_returns(talent_service: R
         "SELECT count(*) FROM idempotency_keys WHERE position($1::bytea IN response) > 0", b"zhang@example.com"
     )
     assert leftover == 0
+
+
+def test_digest_does_not_depend_on_how_the_client_serialised_the_request() -> None:
+    """Why the digest is taken over the service's own deterministic encoding, not the received body:
+    a retry whose bytes differ (another client library emitting fields in another order, say) is the
+    same request and must be replayed, not refused as REQUEST_ID_REUSED."""
+    request = pb.CreateCandidateRequest(candidate=individual(), request_id="r-order")
+    canonical = request.SerializeToString(deterministic=True)
+    # The same fields, request_id (field 2) first and the candidate (field 1) after: valid protobuf.
+    candidate = request.candidate.SerializeToString(deterministic=True)
+    request_id = request.request_id.encode()
+    reordered = b"\x12" + bytes([len(request_id)]) + request_id + b"\x0a" + _varint(len(candidate)) + candidate
+    assert reordered != canonical
+    again = pb.CreateCandidateRequest.FromString(reordered)
+    assert _key_for(again).digest == _key_for(request).digest
+    # …while a different request under the same id still differs.
+    other = pb.CreateCandidateRequest()
+    other.CopyFrom(request)
+    other.candidate.display_name += " 2"
+    assert _key_for(other).digest != _key_for(request).digest
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def test_store_statement_text_is_built_once_per_shape() -> None:
+    """The write's statement text is one cached string per shape (not rebuilt per call), so that the
+    texts built on it are module constants and asyncpg's statement cache hashes nothing per call."""
+    request = pb.CreateCandidateRequest(candidate=individual(), request_id="r-sql")
+    key = _key_for(request)
+    first, _ = store_statement(key, request, "candidates/1", first_param=3, source="guard")
+    second, args = store_statement(key, request, "candidates/2", first_param=3, source="guard")
+    assert first is second
+    assert args[4] == "candidates/2"
+    assert store_statement(key, request, first_param=1)[0] != first
+    assert "$3::text, $4::text, $5::bytea, $6::bytea, $7::text FROM guard" in first

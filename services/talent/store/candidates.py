@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import aborted, already_exists, not_found
-from services.common.idempotency import RequestKey
+from services.common.idempotency import RequestKey, store_sql
 from services.common.sql import Connection, Executor, Where
 from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
@@ -118,15 +118,23 @@ def _field_values(fields: CandidateFields) -> list[Any]:
     ]
 
 
+_INSERTED_COLUMNS = ", ".join(name for name, _ in INSERTED)
+_INSERT = (
+    f"INSERT INTO candidates ({_INSERTED_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, len(INSERTED) + 1))})"
+)
+# The candidate is inserted only when the request key was stored: a retry inserts nothing. Built
+# once: the same text every call (a statement cache hit with a known hash, no per-call joins).
+_INSERT_CLAIMED = (
+    f"WITH claim AS ({store_sql(len(INSERTED) + 1, None)}) INSERT INTO candidates ({_INSERTED_COLUMNS})"
+    f" SELECT {', '.join(f'${i}::{kind}' for i, (_, kind) in enumerate(INSERTED, start=1))} FROM claim"
+)
+
+
 def _insert_sql(remember: Remember | None) -> tuple[str, list[Any]]:
-    columns = ", ".join(name for name, _ in INSERTED)
     if remember is None:
-        values = ", ".join(f"${i}" for i in range(1, len(INSERTED) + 1))
-        return f"INSERT INTO candidates ({columns}) VALUES ({values})", []
-    # The candidate is inserted only when the request key was stored: a retry inserts nothing.
-    claim, args = remember.claim(len(INSERTED) + 1)
-    typed = ", ".join(f"${i}::{kind}" for i, (_, kind) in enumerate(INSERTED, start=1))
-    return f"WITH claim AS ({claim}) INSERT INTO candidates ({columns}) SELECT {typed} FROM claim", args
+        return _INSERT, []
+    _, args = remember.claim(len(INSERTED) + 1)  # its text is the one in _INSERT_CLAIMED
+    return _INSERT_CLAIMED, args
 
 
 async def insert(
