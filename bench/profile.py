@@ -39,6 +39,7 @@ from bench import bare, competition, talent
 from bench.cluster import Cluster, ServerCounters, ServiceProcess
 from bench.config import FULL, Config
 from bench.loadgen import HEALTH_CHECK, Call, LoadResult, h2load_path, run_grpc, run_h2load
+from protos.competition.v1 import competition_pb2 as pb
 from protos.competition.v1 import competition_pb2_grpc
 from protos.talent.v1 import talent_pb2
 
@@ -392,19 +393,41 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
             unique_grpc(cluster.talent, talent.create_calls(config.candidate_pool, "p"), config),
         )
     )
-    if not only or "competition.submit_score_sheet" in only:
+    reads = {"competition.get_round", "competition.list_assignments"}
+    if not only or only & ({"competition.submit_score_sheet"} | reads):
         async with aio.insecure_channel(cluster.competition.target) as channel:
             stub = competition_pb2_grpc.CompetitionServiceStub(channel)
             round_name, assignments = await competition.set_up(stub, config, [])
         sheets = competition.sheet_calls(round_name, assignments)
-        found.append(
+        # The same calls as bench.competition's: the round, and its first page of LIST_PAGE.
+        get_round = Call(
+            competition.GET_ROUND, pb.GetRoundRequest(name=round_name).SerializeToString(), competition.ADMIN
+        )
+        list_assignments = Call(
+            competition.LIST_ASSIGNMENTS,
+            pb.ListAssignmentsRequest(round=round_name, page_size=competition.LIST_PAGE).SerializeToString(),
+            competition.ADMIN,
+        )
+        found += [
+            Workload(
+                "competition.get_round",
+                cluster.competition,
+                competition.GET_ROUND,
+                h2load_or_grpc(cluster.competition, get_round, config),
+            ),
+            Workload(
+                "competition.list_assignments",
+                cluster.competition,
+                competition.LIST_ASSIGNMENTS,
+                h2load_or_grpc(cluster.competition, list_assignments, config),
+            ),
             Workload(
                 "competition.submit_score_sheet",
                 cluster.competition,
                 competition.SUBMIT,
                 unique_grpc(cluster.competition, sheets, config),
-            )
-        )
+            ),
+        ]
     if not only or only & {"bare.echo", "bare.insert", "bare.select"}:
         echo = await cluster.start_bare("echo")
         insert = await cluster.start_bare("insert")
