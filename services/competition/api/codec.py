@@ -14,6 +14,7 @@ from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, set_timestamp, timestamp
 from services.common.errors import ViolationCollector
 from services.common.updates import etag as etag
+from services.common.wire import Encoded, Encoding, length_delimited, repeated_messages
 from services.competition.domain.audit import AuditRow
 from services.competition.domain.models import (
     Advancement,
@@ -230,6 +231,15 @@ def round_to_proto(item: Round) -> pb.Round:
     return message
 
 
+def _encode_round(item: Round) -> bytes:
+    return round_to_proto(item).SerializeToString(deterministic=True)
+
+
+ROUND_ENCODING = Encoding[Round](version=1, encode=_encode_round)
+"""The rounds' stored messages (store.rounds): bump ``version`` whenever what ``round_to_proto``
+makes of a round changes (tests/competition/test_encoded_reads.py pins the bytes)."""
+
+
 def round_record_to_proto(row: asyncpg.Record) -> pb.Round:
     """A ``rounds`` row (store.rounds.COLUMNS) as the message, exactly as ``round_to_proto`` of its
     model, without building the model: GetRound's hot path, where the pydantic model (criteria,
@@ -377,6 +387,35 @@ def assignments_page_to_proto(
         )
         set_timestamp(message.create_time, row["create_time"])
     return page
+
+
+def _encode_assignment(item: Assignment) -> bytes:
+    return assignment_to_proto(item).SerializeToString(deterministic=True)
+
+
+ASSIGNMENT_ENCODING = Encoding[Assignment](version=1, encode=_encode_assignment)
+"""The assignments' stored messages (store.assignments): bump ``version`` whenever what
+``assignment_to_proto`` makes of an assignment changes (the golden test pins the bytes)."""
+
+_PAGE_ITEMS = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["assignments"].number
+_PAGE_TOKEN = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["next_page_token"].number
+
+
+def assignments_page_encoded(
+    contest_id: str, round_id: str, rows: Sequence[asyncpg.Record], next_page_token: str
+) -> Encoded:
+    """Rows of store.assignments.round_page as the encoded page, byte for byte what
+    ``assignments_page_to_proto`` serialises: stored messages as they are, and a row without one
+    (written before the read model) encoded from its columns."""
+    items = [row["encoded"] for row in rows]
+    if None in items:
+        stale = assignments_page_to_proto(contest_id, round_id, [r for r in rows if r["encoded"] is None], "")
+        built = iter(stale.assignments)
+        items = [item if item is not None else next(built).SerializeToString(deterministic=True) for item in items]
+    page = repeated_messages(_PAGE_ITEMS, items)
+    if next_page_token:
+        page += length_delimited(_PAGE_TOKEN, next_page_token.encode())
+    return Encoded(page)
 
 
 def sheet_to_proto(sheet: ScoreSheet, criteria_order: Sequence[str] | None = None) -> pb.ScoreSheet:
