@@ -428,10 +428,11 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
                 unique_grpc(cluster.competition, sheets, config),
             ),
         ]
-    if not only or only & {"bare.echo", "bare.insert", "bare.select"}:
+    if not only or only & {"bare.echo", "bare.insert", "bare.select", "bare.page"}:
         echo = await cluster.start_bare("echo")
         insert = await cluster.start_bare("insert")
         select = await cluster.start_bare("select")
+        page = await cluster.start_bare("page")
         serving = health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING).SerializeToString()
         found += [
             Workload("bare.echo", echo, bare.ECHO, h2load_or_grpc(echo, Call(bare.ECHO, serving), config)),
@@ -447,6 +448,7 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
                 bare.SELECT,
                 h2load_or_grpc(select, Call(bare.SELECT, bare.select_request(7)), config),
             ),
+            Workload("bare.page", page, bare.PAGE, h2load_or_grpc(page, Call(bare.PAGE, bare.page_request(7)), config)),
         ]
     return [w for w in found if not only or w.key in only]
 
