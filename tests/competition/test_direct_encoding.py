@@ -81,12 +81,10 @@ async def test_a_page_of_assignments_is_one_statement_and_encodes_as_the_models(
 
     logged = LoggedPool(competition_service.pool)
     async with logged.acquire() as connection:
-        rows, last = await assignment_store.round_page(
-            connection, c.id, "prelim", judge_id, None, None, 50, codec.ASSIGNMENT_ENCODING.version
-        )
+        rows, last = await assignment_store.round_page(connection, c.id, "prelim", judge_id, None, None, 50)
     assert len(logged.statements) == 1
     assert last is None
-    own = pb.ListAssignmentsResponse.FromString(codec.assignments_page_encoded(c.id, "prelim", rows, ""))
+    own = codec.assignments_page_to_proto(c.id, "prelim", rows, "")
     assert list(own.assignments) == [e for e in expected if e.judge.endswith(judge_id)]
 
     # A round without assignments answers an empty page; a missing round is NOT_FOUND.

@@ -23,7 +23,16 @@ from services.competition.domain.scoring import AggregationMethod
 from services.competition.domain.stages import RoundState
 from services.competition.store import assignments as assignment_store
 from services.competition.store import rounds as round_store
-from tests.competition.helpers import admin, assigned_pairs, judge_auth, make_contest, round_message, scores, viewer
+from tests.competition.helpers import (
+    admin,
+    assigned_pairs,
+    entry_message,
+    judge_auth,
+    make_contest,
+    round_message,
+    scores,
+    viewer,
+)
 from tests.competition.test_write_path import LoggedPool
 
 SERVICE = "/competition.v1.CompetitionService"
@@ -315,13 +324,39 @@ async def test_the_reads_are_one_statement_each(competition_service: RunningServ
     c = await make_contest(competition_stub, entries=3, judges=3, round_=round_message(judges_per_entry=3))
     await competition_stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
     logged = LoggedPool(competition_service.pool)
+    version = codec.ASSIGNMENT_ENCODING.version
     async with logged.acquire() as connection:
         encoded = await round_store.get_encoded(connection, c.id, "prelim", codec.ROUND_ENCODING.version)
-        rows, last = await assignment_store.round_page(
-            connection, c.id, "prelim", None, None, None, 4, codec.ASSIGNMENT_ENCODING.version
+        items, last = await assignment_store.round_page_encoded(
+            connection, c.id, "prelim", None, None, None, 4, version
         )
-    assert len(logged.statements) == 2
+        rest, end = await assignment_store.round_page_encoded(connection, c.id, "prelim", None, None, last, 50, version)
+    assert len(logged.statements) == 3
     assert encoded is not None and pb.Round.FromString(encoded).name == c.round.name
-    assert len(rows) == 4 and last is not None and all(r["encoded"] is not None for r in rows)
-    # The fast path carries only the bytes and the keyset position.
-    assert all(r["create_time"] is None and r["submitted"] is None for r in rows)
+    models = await assignment_store.for_round(competition_service.pool, c.id, "prelim")
+    first = pb.ListAssignmentsResponse(assignments=[codec.assignment_to_proto(a) for a in models[:4]])
+    assert items == first.SerializeToString()
+    assert last == [models[3].entry_id, models[3].judge_id]
+    second = pb.ListAssignmentsResponse(assignments=[codec.assignment_to_proto(a) for a in models[4:]])
+    assert (rest, end) == (second.SerializeToString(), None)
+    assert len(models) == 9
+
+
+async def test_long_names_are_framed_with_two_byte_lengths(
+    competition_service: RunningService, competition_channel: aio.Channel, competition_stub: Any
+) -> None:
+    """An assignment's message over 127 bytes (long ids) takes a two-byte length on the wire."""
+    c = await make_contest(competition_stub, entries=1, judges=1)
+    long_id = "e-" + "x" * 61
+    await competition_stub.CreateEntry(
+        pb.CreateEntryRequest(parent=c.contest.name, entry=entry_message(), entry_id=long_id), metadata=admin()
+    )
+    await competition_stub.CreateAssignment(
+        pb.CreateAssignmentRequest(
+            round=c.round.name, judge=c.judges[0].name, entry=f"{c.contest.name}/entries/{long_id}"
+        ),
+        metadata=admin(),
+    )
+    models = await assignment_store.for_round(competition_service.pool, c.id, "prelim")
+    assert max(len(codec.assignment_to_proto(m).SerializeToString()) for m in models) > 127
+    await check_assignments(competition_service, competition_channel, c.id, "prelim")

@@ -14,7 +14,7 @@ from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, set_timestamp, timestamp
 from services.common.errors import ViolationCollector
 from services.common.updates import etag as etag
-from services.common.wire import Encoded, Encoding, length_delimited, repeated_messages
+from services.common.wire import Encoded, Encoding, length_delimited
 from services.competition.domain.audit import AuditRow
 from services.competition.domain.models import (
     Advancement,
@@ -397,25 +397,18 @@ ASSIGNMENT_ENCODING = Encoding[Assignment](version=1, encode=_encode_assignment)
 """The assignments' stored messages (store.assignments): bump ``version`` whenever what
 ``assignment_to_proto`` makes of an assignment changes (the golden test pins the bytes)."""
 
-_PAGE_ITEMS = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["assignments"].number
 _PAGE_TOKEN = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["next_page_token"].number
+assert pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["assignments"].number == 1, (
+    "store.assignments frames field 1"
+)
 
 
-def assignments_page_encoded(
-    contest_id: str, round_id: str, rows: Sequence[asyncpg.Record], next_page_token: str
-) -> Encoded:
-    """Rows of store.assignments.round_page as the encoded page, byte for byte what
-    ``assignments_page_to_proto`` serialises: stored messages as they are, and a row without one
-    (written before the read model) encoded from its columns."""
-    items = [row["encoded"] for row in rows]
-    if None in items:
-        stale = assignments_page_to_proto(contest_id, round_id, [r for r in rows if r["encoded"] is None], "")
-        built = iter(stale.assignments)
-        items = [item if item is not None else next(built).SerializeToString(deterministic=True) for item in items]
-    page = repeated_messages(_PAGE_ITEMS, items)
+def assignments_page_encoded(items: bytes, next_page_token: str) -> Encoded:
+    """The page from store.assignments.round_page_encoded's ``assignments`` field, byte for byte what
+    ``assignments_page_to_proto`` of the same rows serialises."""
     if next_page_token:
-        page += length_delimited(_PAGE_TOKEN, next_page_token.encode())
-    return Encoded(page)
+        return Encoded(items + length_delimited(_PAGE_TOKEN, next_page_token.encode()))
+    return Encoded(items)
 
 
 def sheet_to_proto(sheet: ScoreSheet, criteria_order: Sequence[str] | None = None) -> pb.ScoreSheet:

@@ -204,10 +204,13 @@ class JudgingMethods(ServicerBase):
         violations.raise_if_any()
         judge_id = own_judge(caller, requested_judge, "assignments")
         after = self.tokens.decode(request.page_token, request)
-        page, last = await assignment_store.round_page(
-            self.pool, contest_id, round_id, judge_id, entry_id or None, after, limit, codec.ASSIGNMENT_ENCODING.version
-        )
-        return codec.assignments_page_encoded(
+        query = (contest_id, round_id, judge_id, entry_id or None, after, limit)
+        items, last = await assignment_store.round_page_encoded(self.pool, *query, codec.ASSIGNMENT_ENCODING.version)
+        if items is not None:
+            return codec.assignments_page_encoded(items, self.tokens.encode(last, request) if last else "")
+        # An assignment of the page has no current stored message (written before the read model).
+        page, last = await assignment_store.round_page(self.pool, *query)
+        return codec.assignments_page_to_proto(
             contest_id, round_id, page, self.tokens.encode(last, request) if last else ""
         )
 

@@ -309,22 +309,9 @@ async def delete_one(connection: Connection, contest_id: str, round_id: str, jud
     return True
 
 
-async def round_page(
-    pool: Executor,
-    contest_id: str,
-    round_id: str,
-    judge_id: str | None,
-    entry_id: str | None,
-    after: list[str] | None,
-    limit: int,
-    encoding: int,
-) -> tuple[list[asyncpg.Record], list[str] | None]:
-    """A page of the round's assignments in (entry, judge) order after ``after``, and the position of
-    the next page (None: the last page). Rows (entry_id, judge_id, encoded, create_time, submitted):
-    ``encoded`` is the assignment's stored message (the variant for whether its sheet exists) when
-    written by ``encoding``, and then create_time and submitted are NULL; else ``encoded`` is NULL
-    and the servicer encodes the columns. NOT_FOUND (round) when the round does not exist, found by
-    the same statement (the round's row joined to its page) rather than by a look-up of its own."""
+def _keyset(
+    contest_id: str, round_id: str, judge_id: str | None, entry_id: str | None, after: list[str] | None
+) -> Where:
     where = Where()
     where.add("a.contest_id = {}", contest_id)
     where.add("a.round_id = {}", round_id)
@@ -334,16 +321,90 @@ async def round_page(
         where.add("a.entry_id = {}", entry_id)
     if after is not None:
         where.add("(a.entry_id, a.judge_id) > ({}, {})", after[0], after[1])
+    return where
+
+
+def _literal_limit(limit: int) -> int:
+    """A page's LIMIT, written into the statement rather than passed as a parameter: with ``LIMIT $n``
+    PostgreSQL keeps planning the prepared statement anew on every call (its generic plan, blind to
+    the limit, is estimated dearer than the custom ones), which cost several times the execution.
+    A statement per page size is cached instead (page sizes are bounded, see services.common.pagination)."""
+    return int(limit)
+
+
+# A protobuf length-delimited record of field 1 (tag 0x0a) around an item, built by PostgreSQL:
+# the varint length takes one byte under 128 and two under 16,384; NULL beyond (the caller then
+# takes the slow path).
+_FRAMED = (
+    "CASE WHEN length({0}) < 128 THEN set_byte(set_byte('\\x0000'::bytea, 0, 10), 1, length({0})) || {0}"
+    " WHEN length({0}) < 16384 THEN set_byte(set_byte(set_byte('\\x000000'::bytea, 0, 10), 1,"
+    " (length({0}) & 127) | 128), 2, length({0}) >> 7) || {0} END"
+)
+MAX_FRAMED = 16383
+
+
+async def round_page_encoded(
+    executor: Executor,
+    contest_id: str,
+    round_id: str,
+    judge_id: str | None,
+    entry_id: str | None,
+    after: list[str] | None,
+    limit: int,
+    encoding: int,
+) -> tuple[bytes | None, list[str] | None]:
+    """Like :func:`round_page`, from the stored messages, in one statement and one row: the page's
+    ``assignments`` field as it goes on the wire (each item the stored message of the variant for
+    whether its sheet exists, framed by PostgreSQL), and the position of the next page. None for the
+    bytes when an assignment of the page has no message of ``encoding`` (read it by
+    :func:`round_page`); b"" for an empty page; NOT_FOUND (round) when the round does not exist."""
+    where = _keyset(contest_id, round_id, judge_id, entry_id, after)
     current = where.param(encoding)
+    size = _literal_limit(limit)
+    row = await executor.fetchrow(
+        "SELECT count(p.entry_id) AS n,"
+        f" string_agg({_FRAMED.format('p.item')}, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
+        f" count(p.entry_id) FILTER (WHERE p.item IS NULL OR length(p.item) > {MAX_FRAMED}) AS stale,"
+        f" max(p.entry_id) FILTER (WHERE p.rn = {size}) AS last_entry,"
+        f" max(p.judge_id) FILTER (WHERE p.rn = {size}) AS last_judge"
+        " FROM rounds r LEFT JOIN LATERAL (SELECT a.entry_id, a.judge_id,"
+        f" CASE WHEN a.encoding = {current} THEN CASE WHEN s.judge_id IS NULL THEN a.encoded"
+        " ELSE a.encoded_submitted END END AS item, row_number() OVER (ORDER BY a.entry_id, a.judge_id) AS rn"
+        " FROM assignments a LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
+        f" AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id WHERE {where.sql()}"
+        f" ORDER BY a.entry_id, a.judge_id LIMIT {size + 1}) p ON true"
+        " WHERE r.contest_id = $1 AND r.id = $2 GROUP BY r.contest_id, r.id",
+        *where.args,
+    )
+    if row is None:
+        raise not_found("round", f"contests/{contest_id}/rounds/{round_id}")
+    if row["stale"]:
+        return None, None
+    if row["n"] <= limit:
+        return row["items"] or b"", None
+    return row["items"], [row["last_entry"], row["last_judge"]]
+
+
+async def round_page(
+    pool: Executor,
+    contest_id: str,
+    round_id: str,
+    judge_id: str | None,
+    entry_id: str | None,
+    after: list[str] | None,
+    limit: int,
+) -> tuple[list[asyncpg.Record], list[str] | None]:
+    """A page of the round's assignments in (entry, judge) order after ``after``, and the position of
+    the next page (None: the last page). Rows (entry_id, judge_id, create_time, submitted) for the
+    servicer to encode directly; NOT_FOUND (round) when the round does not exist, found by the same
+    statement (the round's row joined to its page) rather than by a look-up of its own."""
+    where = _keyset(contest_id, round_id, judge_id, entry_id, after)
     rows = await pool.fetch(
-        "SELECT p.entry_id, p.judge_id, p.encoded, p.create_time, p.submitted FROM rounds r LEFT JOIN LATERAL"
-        f" (SELECT a.entry_id, a.judge_id, CASE WHEN a.encoding = {current} THEN CASE WHEN s.judge_id IS NULL"
-        " THEN a.encoded ELSE a.encoded_submitted END END AS encoded,"
-        f" CASE WHEN a.encoding <> {current} THEN a.create_time END AS create_time,"
-        f" CASE WHEN a.encoding <> {current} THEN s.judge_id IS NOT NULL END AS submitted FROM assignments a"
+        "SELECT p.entry_id, p.judge_id, p.create_time, p.submitted FROM rounds r LEFT JOIN LATERAL"
+        " (SELECT a.entry_id, a.judge_id, a.create_time, (s.judge_id IS NOT NULL) AS submitted FROM assignments a"
         " LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
         f" AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id WHERE {where.sql()}"
-        f" ORDER BY a.entry_id, a.judge_id LIMIT {where.param(limit + 1)}) p ON true"
+        f" ORDER BY a.entry_id, a.judge_id LIMIT {_literal_limit(limit) + 1}) p ON true"
         " WHERE r.contest_id = $1 AND r.id = $2 ORDER BY p.entry_id, p.judge_id",
         *where.args,
     )
