@@ -94,10 +94,10 @@ async def check_assignments(service: RunningService, channel: aio.Channel, conte
     assert [(r["entry_id"], r["judge_id"]) for r in rows] == [(a.entry_id, a.judge_id) for a in models]
     for row, model in zip(rows, models, strict=True):
         assert row["encoding"] == codec.ASSIGNMENT_ENCODING.version
-        unsubmitted = model.model_copy(update={"submitted": False})
-        assert row["encoded"] == codec.assignment_to_proto(unsubmitted).SerializeToString()
-        submitted = model.model_copy(update={"submitted": True})
-        assert row["encoded_submitted"] == codec.assignment_to_proto(submitted).SerializeToString()
+        # Each stored item is a page of that one assignment.
+        for column, submitted in (("encoded", False), ("encoded_submitted", True)):
+            variant = codec.assignment_to_proto(model.model_copy(update={"submitted": submitted}))
+            assert row[column] == pb.ListAssignmentsResponse(assignments=[variant]).SerializeToString()
     round_name = codec.round_name(contest_id, round_id)
     expected = pb.ListAssignmentsResponse(assignments=[codec.assignment_to_proto(a) for a in models])
     assert await all_pages(channel, round_name, admin()) == expected.SerializeToString()
@@ -118,9 +118,10 @@ PINNED_ROUND = (
     "4052140a0546495253541209e4b880e7ad89e5a59618015a0b0897b8ebb206108094ef3a62036162636a046c617465720b08"
     "97b8ebb206108094ef3a7a0b0897b8ebb206108094ef3a8201092266696e616c2d3422"
 )
+# An assignment is stored as an item of a page (0a: ListAssignmentsResponse.assignments, then the length).
 PINNED_ASSIGNMENT = (
-    "0a1b636f6e74657374732f63323032342f726f756e64732f66696e616c12096a75646765732f6a311a19636f6e74657374732f"
-    "63323032342f656e74726965732f6531{submitted}2a0b0897b8ebb206108094ef3a"
+    "0a{length}0a1b636f6e74657374732f63323032342f726f756e64732f66696e616c12096a75646765732f6a311a19636f6e74"
+    "657374732f63323032342f656e74726965732f6531{submitted}2a0b0897b8ebb206108094ef3a"
 )
 
 
@@ -152,9 +153,12 @@ def test_the_stored_encodings_are_pinned_to_their_version() -> None:
         contest_id="c2024", round_id="final", entry_id="e1", judge_id="j1", submitted=False, create_time=WHEN
     )
     encoded = codec.ASSIGNMENT_ENCODING.encode
-    assert (codec.ASSIGNMENT_ENCODING.version, encoded(assignment).hex()) == (1, PINNED_ASSIGNMENT.format(submitted=""))
+    assert (codec.ASSIGNMENT_ENCODING.version, encoded(assignment).hex()) == (
+        1,
+        PINNED_ASSIGNMENT.format(length="50", submitted=""),
+    )
     submitted = assignment.model_copy(update={"submitted": True})
-    assert encoded(submitted).hex() == PINNED_ASSIGNMENT.format(submitted="2001")
+    assert encoded(submitted).hex() == PINNED_ASSIGNMENT.format(length="52", submitted="2001")
 
 
 # --- every write keeps the stored messages exact -------------------------------------------------
@@ -345,7 +349,7 @@ async def test_the_reads_are_one_statement_each(competition_service: RunningServ
 async def test_long_names_are_framed_with_two_byte_lengths(
     competition_service: RunningService, competition_channel: aio.Channel, competition_stub: Any
 ) -> None:
-    """An assignment's message over 127 bytes (long ids) takes a two-byte length on the wire."""
+    """An assignment's message over 127 bytes (long ids) is framed with a two-byte length."""
     c = await make_contest(competition_stub, entries=1, judges=1)
     long_id = "e-" + "x" * 61
     await competition_stub.CreateEntry(

@@ -389,18 +389,20 @@ def assignments_page_to_proto(
     return page
 
 
+_PAGE_ITEMS = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["assignments"].number
+_PAGE_TOKEN = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["next_page_token"].number
+
+
 def _encode_assignment(item: Assignment) -> bytes:
-    return assignment_to_proto(item).SerializeToString(deterministic=True)
+    """The assignment as one item of a page: its message framed as a record of the page's repeated
+    ``assignments`` field (tag, length, message), so that a page is its items' concatenation."""
+    return length_delimited(_PAGE_ITEMS, assignment_to_proto(item).SerializeToString(deterministic=True))
 
 
 ASSIGNMENT_ENCODING = Encoding[Assignment](version=1, encode=_encode_assignment)
-"""The assignments' stored messages (store.assignments): bump ``version`` whenever what
-``assignment_to_proto`` makes of an assignment changes (the golden test pins the bytes)."""
-
-_PAGE_TOKEN = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["next_page_token"].number
-assert pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["assignments"].number == 1, (
-    "store.assignments frames field 1"
-)
+"""The assignments' stored page items (store.assignments): bump ``version`` whenever what
+``assignment_to_proto`` makes of an assignment, or its framing, changes (the golden test pins the
+bytes)."""
 
 
 def assignments_page_encoded(items: bytes, next_page_token: str) -> Encoded:

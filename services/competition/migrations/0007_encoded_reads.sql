@@ -9,9 +9,10 @@ ALTER TABLE rounds
     ADD COLUMN encoded bytea,
     ADD COLUMN encoded_version int;
 
--- An assignment's message differs only by ``submitted`` (whether the judge's current sheet
--- exists, read from score_sheets at read time): one encoding per variant. The other fields never
--- change after the insert.
+-- An assignment is stored as an item of a ListAssignments page (its message framed as a record of
+-- the page's repeated field), so that a page is the concatenation of its items. The message differs
+-- only by ``submitted`` (whether the judge's current sheet exists, read from score_sheets at read
+-- time): one item per variant. The other fields never change after the insert.
 ALTER TABLE assignments
     ADD COLUMN encoding smallint NOT NULL DEFAULT 0,
     ADD COLUMN encoded bytea,

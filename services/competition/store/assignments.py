@@ -26,8 +26,9 @@ ASSIGNMENT_SELECT = (
 
 
 AssignmentEncoding = Encoding[Assignment]
-"""An assignment's stored messages (ListAssignments' items), one per value of ``submitted``: written
-with the row; which one a page shows is decided by the sheet's presence when it is read."""
+"""An assignment's stored page items (its message framed as an item of ListAssignments' repeated
+field, see api.codec), one per value of ``submitted``: written with the row; which one a page shows
+is decided by the sheet's presence when it is read."""
 
 
 def to_conflict(row: asyncpg.Record) -> Conflict:
@@ -200,6 +201,8 @@ async def insert_many(
     connection: Connection, contest_id: str, round_id: str, pairs: Sequence[Pair], encoding: AssignmentEncoding
 ) -> None:
     now = datetime.now(UTC)
+    # In page order (entry, judge): a page's rows then share a few heap pages instead of one each.
+    pairs = sorted(pairs, key=lambda pair: (pair[1], pair[0]))
     unsubmitted, submitted = _encoded(contest_id, round_id, pairs, now, encoding)
     await connection.execute(
         "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id, create_time, encoding, encoded,"
@@ -332,17 +335,6 @@ def _literal_limit(limit: int) -> int:
     return int(limit)
 
 
-# A protobuf length-delimited record of field 1 (tag 0x0a) around an item, built by PostgreSQL:
-# the varint length takes one byte under 128 and two under 16,384; NULL beyond (the caller then
-# takes the slow path).
-_FRAMED = (
-    "CASE WHEN length({0}) < 128 THEN set_byte(set_byte('\\x0000'::bytea, 0, 10), 1, length({0})) || {0}"
-    " WHEN length({0}) < 16384 THEN set_byte(set_byte(set_byte('\\x000000'::bytea, 0, 10), 1,"
-    " (length({0}) & 127) | 128), 2, length({0}) >> 7) || {0} END"
-)
-MAX_FRAMED = 16383
-
-
 async def round_page_encoded(
     executor: Executor,
     contest_id: str,
@@ -353,9 +345,9 @@ async def round_page_encoded(
     limit: int,
     encoding: int,
 ) -> tuple[bytes | None, list[str] | None]:
-    """Like :func:`round_page`, from the stored messages, in one statement and one row: the page's
-    ``assignments`` field as it goes on the wire (each item the stored message of the variant for
-    whether its sheet exists, framed by PostgreSQL), and the position of the next page. None for the
+    """Like :func:`round_page`, from the stored items, in one statement and one row: the page's
+    ``assignments`` field as it goes on the wire (the concatenated stored items, each the variant
+    for whether its sheet exists), and the position of the next page. None for the
     bytes when an assignment of the page has no message of ``encoding`` (read it by
     :func:`round_page`); b"" for an empty page; NOT_FOUND (round) when the round does not exist."""
     where = _keyset(contest_id, round_id, judge_id, entry_id, after)
@@ -363,8 +355,8 @@ async def round_page_encoded(
     size = _literal_limit(limit)
     row = await executor.fetchrow(
         "SELECT count(p.entry_id) AS n,"
-        f" string_agg({_FRAMED.format('p.item')}, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
-        f" count(p.entry_id) FILTER (WHERE p.item IS NULL OR length(p.item) > {MAX_FRAMED}) AS stale,"
+        f" string_agg(p.item, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
+        " count(p.entry_id) FILTER (WHERE p.item IS NULL) AS stale,"
         f" max(p.entry_id) FILTER (WHERE p.rn = {size}) AS last_entry,"
         f" max(p.judge_id) FILTER (WHERE p.rn = {size}) AS last_judge"
         " FROM rounds r LEFT JOIN LATERAL (SELECT a.entry_id, a.judge_id,"
