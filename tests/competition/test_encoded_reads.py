@@ -364,3 +364,56 @@ async def test_long_names_are_framed_with_two_byte_lengths(
     models = await assignment_store.for_round(competition_service.pool, c.id, "prelim")
     assert max(len(codec.assignment_to_proto(m).SerializeToString()) for m in models) > 127
     await check_assignments(competition_service, competition_channel, c.id, "prelim")
+
+
+async def test_a_page_statement_keeps_its_plan(competition_service: RunningService, competition_stub: Any) -> None:
+    """The page's LIMIT is part of the statement: PostgreSQL caches a generic plan for it instead of
+    planning every call anew (as it did with ``LIMIT $n``: custom plans only)."""
+    c = await make_contest(competition_stub, entries=3, judges=3, round_=round_message(judges_per_entry=3))
+    await competition_stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+    version = codec.ASSIGNMENT_ENCODING.version
+    async with competition_service.pool.acquire() as connection:
+        for _ in range(12):
+            await assignment_store.round_page_encoded(connection, c.id, "prelim", None, None, None, 7, version)
+            await assignment_store.round_page(connection, c.id, "prelim", None, None, None, 7)
+        # Pages of 7 (no other test asks for them), on this connection.
+        plans = await connection.fetch(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%FROM assignments a LEFT JOIN score_sheets s%LIMIT 8) p ON true%'"
+            " AND statement NOT LIKE '%pg_prepared_statements%'"
+        )
+    assert len(plans) == 2
+    assert all(p["generic_plans"] >= 6 and p["custom_plans"] <= 6 for p in plans), plans
+
+
+async def test_replicas_read_each_others_writes(
+    competition_service: RunningService, competition_channel: aio.Channel, competition_stub: Any
+) -> None:
+    """Nothing is kept in a replica: a write through one is what the next read through another answers."""
+    from services.competition.service import DEFINITION
+    from services.competition.settings import CompetitionSettings
+    from tests.support import start
+
+    url = competition_service.settings.database_url
+    assert url is not None
+    other = await start(CompetitionSettings, DEFINITION, url.get_secret_value())
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{other.grpc_port}") as channel:
+            c = await make_contest(competition_stub, entries=2, judges=2, round_=round_message(judges_per_entry=2))
+            await check_round(other, channel, c.id, "prelim")
+            await competition_stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+            opened = await competition_stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+            assert await check_round(other, channel, c.id, "prelim") == opened
+            judge_id, entry = (await assigned_pairs(competition_stub, c.round.name))[0]
+            await check_assignments(other, channel, c.id, "prelim")
+            await competition_stub.SubmitScoreSheet(
+                pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores()),
+                metadata=judge_auth(judge_id),
+            )
+            await check_assignments(other, channel, c.id, "prelim")
+            closed = await competition_stub.CloseRound(
+                pb.CloseRoundRequest(name=c.round.name, force=True, reason="timeout"), metadata=admin()
+            )
+            assert await check_round(other, channel, c.id, "prelim") == closed
+    finally:
+        await other.stop(grace=0)
