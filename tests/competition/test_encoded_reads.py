@@ -417,3 +417,24 @@ async def test_replicas_read_each_others_writes(
             assert await check_round(other, channel, c.id, "prelim") == closed
     finally:
         await other.stop(grace=0)
+
+
+async def test_bytes_are_re_encoded_when_the_database_stored_another_row(
+    competition_service: RunningService, competition_channel: aio.Channel, competition_stub: Any
+) -> None:
+    """The safety net of a round write: should the stored row differ from the model the bytes were
+    encoded from, they are encoded again from the stored row."""
+    c = await make_contest(competition_stub, entries=1, judges=1)
+    pool = competition_service.pool
+    row = await pool.fetchrow(f"SELECT {round_store.COLUMNS} FROM rounds WHERE contest_id = $1 AND id = 'prelim'", c.id)
+    assert row is not None
+    stored = round_store.to_round(row)
+    imagined = stored.model_copy(update={"display_name": "not what was stored"})
+    await pool.execute(
+        "UPDATE rounds SET encoded = $2 WHERE contest_id = $1 AND id = 'prelim'",
+        c.id,
+        codec.ROUND_ENCODING.encode(imagined),
+    )
+    async with pool.acquire() as connection:
+        assert await round_store._settled(connection, row, imagined, codec.ROUND_ENCODING) == stored
+    await check_round(competition_service, competition_channel, c.id, "prelim")

@@ -109,7 +109,7 @@ async def insert(
     )
     if row is None:
         raise already_exists("ROUND_EXISTS", f"contests/{contest_id}/rounds/{round_id} already exists")
-    return to_round(row)
+    return await _settled(connection, row, created, encoding)
 
 
 async def get_encoded(executor: Executor, contest_id: str, round_id: str, encoding: int) -> bytes | None:
@@ -212,7 +212,23 @@ async def _write(connection: Connection, current: Round, changed: Round, encodin
         encoding.encode(written),
     )
     assert row is not None, "the row was read under a lock"
-    return to_round(row)
+    return await _settled(connection, row, written, encoding)
+
+
+async def _settled(connection: Connection, row: asyncpg.Record, written: Round, encoding: RoundEncoding) -> Round:
+    """The round as stored. Its bytes were encoded from the model the write decided; should the
+    database have stored something else (a value normalised on the way), they are encoded again from
+    the stored row, so the bytes are always those of the row (never seen: a safety net)."""
+    stored = to_round(row)
+    if stored != written:
+        await connection.execute(
+            "UPDATE rounds SET encoded = $4 WHERE contest_id = $1 AND id = $2 AND version = $3",
+            stored.contest_id,
+            stored.id,
+            stored.version,
+            encoding.encode(stored),
+        )
+    return stored
 
 
 async def stale_encoded(executor: Executor, encoding: int, after: tuple[str, str] | None, limit: int) -> list[Round]:
