@@ -39,6 +39,7 @@ from bench import bare, competition, talent
 from bench.cluster import Cluster, ServerCounters, ServiceProcess
 from bench.config import FULL, Config
 from bench.loadgen import HEALTH_CHECK, Call, LoadResult, h2load_path, run_grpc, run_h2load
+from protos.competition.v1 import competition_pb2 as pb
 from protos.competition.v1 import competition_pb2_grpc
 from protos.talent.v1 import talent_pb2
 
@@ -375,10 +376,10 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
         names = await talent.seed_applications(cluster.talent, config.seed_applications)
     if names:
         one = talent_pb2.GetCandidateRequest(name=names[len(names) // 2]).SerializeToString()
-        page = talent_pb2.ListCandidatesRequest(page_size=talent.LIST_PAGE).SerializeToString()
+        first_page = talent_pb2.ListCandidatesRequest(page_size=talent.LIST_PAGE).SerializeToString()
         for key, method, request in (
             ("talent.get_candidate", talent.GET_CANDIDATE, one),
-            ("talent.list_candidates", talent.LIST_CANDIDATES, page),
+            ("talent.list_candidates", talent.LIST_CANDIDATES, first_page),
         ):
             call = Call(method, request, talent.VIEWER)
             found.append(Workload(key, cluster.talent, method, h2load_or_grpc(cluster.talent, call, config)))
@@ -403,24 +404,46 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
             unique_grpc(cluster.talent, talent.create_calls(config.candidate_pool, "p"), config),
         )
     )
-    if not only or "competition.submit_score_sheet" in only:
+    reads = {"competition.get_round", "competition.list_assignments"}
+    if not only or only & ({"competition.submit_score_sheet"} | reads):
         async with aio.insecure_channel(cluster.competition.target) as channel:
             stub = competition_pb2_grpc.CompetitionServiceStub(channel)
             round_name, assignments = await competition.set_up(stub, config, [])
         sheets = competition.sheet_calls(round_name, assignments)
-        found.append(
+        # The same calls as bench.competition's: the round, and its first page of LIST_PAGE.
+        get_round = Call(
+            competition.GET_ROUND, pb.GetRoundRequest(name=round_name).SerializeToString(), competition.ADMIN
+        )
+        list_assignments = Call(
+            competition.LIST_ASSIGNMENTS,
+            pb.ListAssignmentsRequest(round=round_name, page_size=competition.LIST_PAGE).SerializeToString(),
+            competition.ADMIN,
+        )
+        found += [
+            Workload(
+                "competition.get_round",
+                cluster.competition,
+                competition.GET_ROUND,
+                h2load_or_grpc(cluster.competition, get_round, config),
+            ),
+            Workload(
+                "competition.list_assignments",
+                cluster.competition,
+                competition.LIST_ASSIGNMENTS,
+                h2load_or_grpc(cluster.competition, list_assignments, config),
+            ),
             Workload(
                 "competition.submit_score_sheet",
                 cluster.competition,
                 competition.SUBMIT,
                 unique_grpc(cluster.competition, sheets, config),
-            )
-        )
+            ),
+        ]
     if not only or only & {"bare.echo", "bare.insert", "bare.select", "bare.page"}:
         echo = await cluster.start_bare("echo")
         insert = await cluster.start_bare("insert")
         select = await cluster.start_bare("select")
-        page_ceiling = await cluster.start_bare("page")
+        page = await cluster.start_bare("page")
         serving = health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING).SerializeToString()
         found += [
             Workload("bare.echo", echo, bare.ECHO, h2load_or_grpc(echo, Call(bare.ECHO, serving), config)),
@@ -436,12 +459,7 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
                 bare.SELECT,
                 h2load_or_grpc(select, Call(bare.SELECT, bare.select_request(7)), config),
             ),
-            Workload(
-                "bare.page",
-                page_ceiling,
-                bare.PAGE,
-                h2load_or_grpc(page_ceiling, Call(bare.PAGE, bare.page_request(3)), config),
-            ),
+            Workload("bare.page", page, bare.PAGE, h2load_or_grpc(page, Call(bare.PAGE, bare.page_request(7)), config)),
         ]
     return [w for w in found if not only or w.key in only]
 

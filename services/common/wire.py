@@ -10,9 +10,11 @@ concatenation of its fields, and a repeated message field is one length-delimite
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, NewType
+from dataclasses import dataclass
+from typing import Any, Generic, NewType, TypeVar
 
 Encoded = NewType("Encoded", bytes)
+T = TypeVar("T")
 
 _LENGTH_DELIMITED = 2
 
@@ -47,3 +49,13 @@ def passing_encoded(serialize: Callable[[Any], bytes] | None) -> Callable[[Any],
         return response if type(response) is bytes else serialize(response)
 
     return serialize_response
+
+
+@dataclass(frozen=True)
+class Encoding(Generic[T]):
+    """How a read model's stored bytes are made: ``encode`` of the resource's model, and ``version``,
+    stored with the bytes (an ``encoding`` column), bumped whenever ``encode``'s output changes so that
+    bytes written by another codec are recognised and not served."""
+
+    version: int
+    encode: Callable[[T], bytes]

@@ -11,6 +11,7 @@ from services.common.server import Platform, ServiceDefinition
 from services.competition.api.business_metrics import read_families
 from services.competition.api.servicer import CompetitionServicer
 from services.competition.app.audit import AuditSealer
+from services.competition.app.read_model import run_backfill
 from services.competition.settings import CompetitionSettings
 
 
@@ -19,6 +20,8 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     assert isinstance(settings, CompetitionSettings)
     servicer = CompetitionServicer(platform)
     competition_pb2_grpc.add_CompetitionServiceServicer_to_server(servicer, server)
+    pool = platform.pool
+    platform.background.append(lambda: run_backfill(pool))
     if settings.audit_sealer_enabled:
         platform.background.append(AuditSealer(platform.pool, settings).run)
 

@@ -194,9 +194,12 @@ async def test_target_progress_kept_answer_is_one_statement_and_the_same_bytes(
         # Count the targets encoded into messages: a fresh read encodes the year's three, a hit none.
         encoded: list[str] = []
         fill = codec.fill_progress
-        monkeypatch.setattr(
-            codec, "fill_progress", lambda message, item: (encoded.append(item.target.id), fill(message, item))
-        )
+
+        def counted_fill(message: Any, item: Any) -> None:
+            encoded.append(item.target.id)
+            fill(message, item)
+
+        monkeypatch.setattr(codec, "fill_progress", counted_fill)
         answers: list[bytes] = []
         sent: list[list[str]] = []
         for _fresh_then_kept_twice in range(3):

@@ -14,6 +14,7 @@ from protos.competition.v1 import competition_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, resource_id, set_timestamp, timestamp
 from services.common.errors import ViolationCollector
 from services.common.updates import etag as etag
+from services.common.wire import Encoded, Encoding, length_delimited
 from services.competition.domain.audit import AuditRow
 from services.competition.domain.models import (
     Advancement,
@@ -230,6 +231,15 @@ def round_to_proto(item: Round) -> pb.Round:
     return message
 
 
+def _encode_round(item: Round) -> bytes:
+    return round_to_proto(item).SerializeToString(deterministic=True)
+
+
+ROUND_ENCODING = Encoding[Round](version=1, encode=_encode_round)
+"""The rounds' stored messages (store.rounds): bump ``version`` whenever what ``round_to_proto``
+makes of a round changes (tests/competition/test_encoded_reads.py pins the bytes)."""
+
+
 def round_record_to_proto(row: asyncpg.Record) -> pb.Round:
     """A ``rounds`` row (store.rounds.COLUMNS) as the message, exactly as ``round_to_proto`` of its
     model, without building the model: GetRound's hot path, where the pydantic model (criteria,
@@ -377,6 +387,30 @@ def assignments_page_to_proto(
         )
         set_timestamp(message.create_time, row["create_time"])
     return page
+
+
+_PAGE_ITEMS = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["assignments"].number
+_PAGE_TOKEN = pb.ListAssignmentsResponse.DESCRIPTOR.fields_by_name["next_page_token"].number
+
+
+def _encode_assignment(item: Assignment) -> bytes:
+    """The assignment as one item of a page: its message framed as a record of the page's repeated
+    ``assignments`` field (tag, length, message), so that a page is its items' concatenation."""
+    return length_delimited(_PAGE_ITEMS, assignment_to_proto(item).SerializeToString(deterministic=True))
+
+
+ASSIGNMENT_ENCODING = Encoding[Assignment](version=1, encode=_encode_assignment)
+"""The assignments' stored page items (store.assignments): bump ``version`` whenever what
+``assignment_to_proto`` makes of an assignment, or its framing, changes (the golden test pins the
+bytes)."""
+
+
+def assignments_page_encoded(items: bytes, next_page_token: str) -> Encoded:
+    """The page from store.assignments.round_page_encoded's ``assignments`` field, byte for byte what
+    ``assignments_page_to_proto`` of the same rows serialises."""
+    if next_page_token:
+        return Encoded(items + length_delimited(_PAGE_TOKEN, next_page_token.encode()))
+    return Encoded(items)
 
 
 def sheet_to_proto(sheet: ScoreSheet, criteria_order: Sequence[str] | None = None) -> pb.ScoreSheet:

@@ -17,6 +17,7 @@ from services.common.auth import Caller, require_role
 from services.common.errors import ViolationCollector, permission_denied
 from services.common.pagination import page_size
 from services.common.text import check_text
+from services.common.wire import Encoded
 from services.competition.api import codec, pages
 from services.competition.api.base import ADMIN, JUDGE, READERS, ServicerBase
 from services.competition.api.names import contest_ref, entry_ref, judge_ref, round_ref, same_contest
@@ -190,7 +191,7 @@ class JudgingMethods(ServicerBase):
 
     async def ListAssignments(
         self, request: pb.ListAssignmentsRequest, context: aio.ServicerContext
-    ) -> pb.ListAssignmentsResponse:
+    ) -> pb.ListAssignmentsResponse | Encoded:
         caller = require_role(ADMIN, JUDGE)
         limit = page_size(request.page_size)
         violations = ViolationCollector()
@@ -203,9 +204,12 @@ class JudgingMethods(ServicerBase):
         violations.raise_if_any()
         judge_id = own_judge(caller, requested_judge, "assignments")
         after = self.tokens.decode(request.page_token, request)
-        page, last = await assignment_store.round_page(
-            self.pool, contest_id, round_id, judge_id, entry_id or None, after, limit
-        )
+        query = (contest_id, round_id, judge_id, entry_id or None, after, limit)
+        items, last = await assignment_store.round_page_encoded(self.pool, *query, codec.ASSIGNMENT_ENCODING.version)
+        if items is not None:
+            return codec.assignments_page_encoded(items, self.tokens.encode(last, request) if last else "")
+        # An assignment of the page has no current stored message (written before the read model).
+        page, last = await assignment_store.round_page(self.pool, *query)
         return codec.assignments_page_to_proto(
             contest_id, round_id, page, self.tokens.encode(last, request) if last else ""
         )

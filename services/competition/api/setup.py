@@ -9,6 +9,7 @@ from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import require_role
 from services.common.errors import ViolationCollector
 from services.common.text import check_text
+from services.common.wire import Encoded
 from services.competition.api import codec, pages
 from services.competition.api.base import ADMIN, READERS, ServicerBase
 from services.competition.api.names import (
@@ -145,9 +146,13 @@ class SetupMethods(ServicerBase):
             self.app, caller, contest_id, round_id, fields, key, validate_only=request.validate_only
         )
 
-    async def GetRound(self, request: pb.GetRoundRequest, context: aio.ServicerContext) -> pb.Round:
+    async def GetRound(self, request: pb.GetRoundRequest, context: aio.ServicerContext) -> pb.Round | Encoded:
         require_role(*READERS)
         contest_id, round_id = _parsed(request.name, "round")
+        # The stored message, written with the row; a row from before the read model is encoded here.
+        encoded = await round_store.get_encoded(self.pool, contest_id, round_id, codec.ROUND_ENCODING.version)
+        if encoded is not None:
+            return Encoded(encoded)
         return codec.round_record_to_proto(await round_store.get_record(self.pool, contest_id, round_id))
 
     async def ListRounds(self, request: pb.ListRoundsRequest, context: aio.ServicerContext) -> pb.ListRoundsResponse:

@@ -117,7 +117,9 @@ async def auto_assign(
             {(a.judge_id, a.entry_id) for a in existing},
         )
         withdrawn = await assignment_store.withdraw(uow.at(Lock.ASSIGNMENTS), contest_id, plan.conflicted_existing)
-        await assignment_store.insert_many(connection, contest_id, round_id, plan.assignments)
+        await assignment_store.insert_many(
+            connection, contest_id, round_id, plan.assignments, codec.ASSIGNMENT_ENCODING
+        )
         uow.audit(
             caller.subject,
             "round.auto_assigned",
@@ -187,7 +189,7 @@ async def create_assignment(app: App, caller: Caller, target: AssignmentKey, key
         refusal = assignment_refusal(facts)
         if refusal is not None:
             raise refusal
-        assignment = await assignment_store.insert_one(connection, c, r, j, e)
+        assignment = await assignment_store.insert_one(connection, c, r, j, e, codec.ASSIGNMENT_ENCODING)
         uow.audit(caller.subject, "assignment.created", {"contest": c, "round": r, "judge": j, "entry": e})
         return codec.assignment_to_proto(assignment)
 

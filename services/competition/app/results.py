@@ -58,7 +58,9 @@ async def finalize_round(app: App, caller: Caller, contest_id: str, round_id: st
         await result_store.save(
             connection, contest_id, round_id, current.aggregation.value, rows, digest, results, resamples
         )
-        finalized = await round_store.set_state(connection, current, RoundState.FINALIZED, leaderboard_digest=digest)
+        finalized = await round_store.set_state(
+            connection, current, RoundState.FINALIZED, codec.ROUND_ENCODING, leaderboard_digest=digest
+        )
         uow.audit(
             caller.subject,
             "round.finalized",

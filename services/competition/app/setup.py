@@ -184,7 +184,7 @@ async def create_round(
                 update_time=now,
             )
             return codec.round_to_proto(preview)
-        created = await round_store.insert(connection, contest_id, round_id, placed)
+        created = await round_store.insert(connection, contest_id, round_id, placed, codec.ROUND_ENCODING)
         uow.audit(
             caller.subject,
             "round.created",
@@ -209,7 +209,7 @@ async def update_round(
         violations = ViolationCollector()
         rules.validate_round(merged, violations)
         violations.raise_if_any()
-        updated = await round_store.update(uow.connection, current, merged)
+        updated = await round_store.update(uow.connection, current, merged, codec.ROUND_ENCODING)
         uow.audit(caller.subject, "round.updated", {"contest": contest_id, "round": round_id, "fields": sorted(paths)})
         return codec.round_to_proto(updated)
 
@@ -225,7 +225,7 @@ async def open_round(app: App, caller: Caller, contest_id: str, round_id: str, k
         ensure_round_writable(current.state)
         check_round_transition(current.state, RoundState.OPEN)
         rules.ensure_previous_finalized(contest_id, await round_store.previous(uow.connection, current), "opened")
-        opened = await round_store.set_state(uow.connection, current, RoundState.OPEN)
+        opened = await round_store.set_state(uow.connection, current, RoundState.OPEN, codec.ROUND_ENCODING)
         uow.audit(caller.subject, "round.opened", {"contest": contest_id, "round": round_id})
         return codec.round_to_proto(opened)
 
@@ -250,7 +250,7 @@ async def close_round(
                 {"missing": str(missing)},
             )
         closed = await round_store.set_state(
-            connection, current, RoundState.CLOSED, force_close_reason=reason if force else None
+            connection, current, RoundState.CLOSED, codec.ROUND_ENCODING, force_close_reason=reason if force else None
         )
         uow.audit(
             caller.subject,

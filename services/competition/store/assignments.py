@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 
 from services.common.errors import already_exists, not_found
 from services.common.sql import Connection, Executor, Where
+from services.common.wire import Encoding
 from services.competition.domain.models import Assignment, Conflict, ConflictSource
 from services.competition.domain.stages import RoundState
 
@@ -21,6 +23,12 @@ ASSIGNMENT_SELECT = (
     " FROM assignments a LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
     " AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id"
 )
+
+
+AssignmentEncoding = Encoding[Assignment]
+"""An assignment's stored page items (its message framed as an item of ListAssignments' repeated
+field, see api.codec), one per value of ``submitted``: written with the row; which one a page shows
+is decided by the sheet's presence when it is read."""
 
 
 def to_conflict(row: asyncpg.Record) -> Conflict:
@@ -170,27 +178,64 @@ async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[
     return [to_assignment(r) for r in rows]
 
 
-async def insert_many(connection: Connection, contest_id: str, round_id: str, pairs: Sequence[Pair]) -> None:
+def _encoded(
+    contest_id: str, round_id: str, pairs: Sequence[Pair], create_time: datetime, encoding: AssignmentEncoding
+) -> tuple[list[bytes], list[bytes]]:
+    """The stored messages of new assignments: without a sheet, and with one."""
+    unsubmitted, submitted = [], []
+    for judge_id, entry_id in pairs:
+        fresh = Assignment(
+            contest_id=contest_id,
+            round_id=round_id,
+            entry_id=entry_id,
+            judge_id=judge_id,
+            submitted=False,
+            create_time=create_time,
+        )
+        unsubmitted.append(encoding.encode(fresh))
+        submitted.append(encoding.encode(fresh.model_copy(update={"submitted": True})))
+    return unsubmitted, submitted
+
+
+async def insert_many(
+    connection: Connection, contest_id: str, round_id: str, pairs: Sequence[Pair], encoding: AssignmentEncoding
+) -> None:
+    now = datetime.now(UTC)
+    # In page order (entry, judge): a page's rows then share a few heap pages instead of one each.
+    pairs = sorted(pairs, key=lambda pair: (pair[1], pair[0]))
+    unsubmitted, submitted = _encoded(contest_id, round_id, pairs, now, encoding)
     await connection.execute(
-        "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id)"
-        " SELECT $1, $2, p.judge_id, p.entry_id FROM unnest($3::text[], $4::text[]) AS p(judge_id, entry_id)",
+        "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id, create_time, encoding, encoded,"
+        " encoded_submitted) SELECT $1, $2, p.judge_id, p.entry_id, $5, $6, p.encoded, p.encoded_submitted"
+        " FROM unnest($3::text[], $4::text[], $7::bytea[], $8::bytea[]) AS p(judge_id, entry_id, encoded,"
+        " encoded_submitted)",
         contest_id,
         round_id,
         [judge for judge, _ in pairs],
         [entry for _, entry in pairs],
+        now,
+        encoding.version,
+        unsubmitted,
+        submitted,
     )
 
 
 async def insert_one(
-    connection: Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str
+    connection: Connection, contest_id: str, round_id: str, judge_id: str, entry_id: str, encoding: AssignmentEncoding
 ) -> Assignment:
+    now = datetime.now(UTC)
+    (unsubmitted,), (submitted,) = _encoded(contest_id, round_id, [(judge_id, entry_id)], now, encoding)
     inserted = await connection.fetchval(
-        "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING RETURNING true",
+        "INSERT INTO assignments (contest_id, round_id, judge_id, entry_id, create_time, encoding, encoded,"
+        " encoded_submitted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING true",
         contest_id,
         round_id,
         judge_id,
         entry_id,
+        now,
+        encoding.version,
+        unsubmitted,
+        submitted,
     )
     if not inserted:
         raise already_exists(
@@ -199,6 +244,42 @@ async def insert_one(
     found = await get(connection, contest_id, round_id, judge_id, entry_id)
     assert found is not None
     return found
+
+
+async def stale_encoded(
+    executor: Executor, encoding: int, after: tuple[str, str, str, str] | None, limit: int
+) -> list[Assignment]:
+    """Assignments (submitted False) after ``after`` (contest, round, entry, judge) whose stored
+    messages are missing or an older codec's, in key order."""
+    rows = await executor.fetch(
+        "SELECT contest_id, round_id, entry_id, judge_id, create_time, false AS submitted FROM assignments"
+        " WHERE encoding < $1 AND (contest_id, round_id, entry_id, judge_id) > ($2, $3, $4, $5)"
+        " ORDER BY contest_id, round_id, entry_id, judge_id LIMIT $6",
+        encoding,
+        *(after or ("", "", "", "")),
+        limit,
+    )
+    return [to_assignment(r) for r in rows]
+
+
+async def store_encoded(executor: Executor, assignments: list[Assignment], encoding: AssignmentEncoding) -> int:
+    """Store the messages of ``assignments`` (as read by :func:`stale_encoded`; their columns never
+    change); the number stored."""
+    result: str = await executor.execute(
+        "UPDATE assignments a SET encoding = $1, encoded = k.encoded, encoded_submitted = k.encoded_submitted"
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[])"
+        " AS k(contest_id, round_id, entry_id, judge_id, encoded, encoded_submitted)"
+        " WHERE a.contest_id = k.contest_id AND a.round_id = k.round_id AND a.entry_id = k.entry_id"
+        " AND a.judge_id = k.judge_id AND a.encoding < $1",
+        encoding.version,
+        [a.contest_id for a in assignments],
+        [a.round_id for a in assignments],
+        [a.entry_id for a in assignments],
+        [a.judge_id for a in assignments],
+        [encoding.encode(a) for a in assignments],
+        [encoding.encode(a.model_copy(update={"submitted": True})) for a in assignments],
+    )
+    return int(result.split()[-1])
 
 
 async def get(executor: Executor, contest_id: str, round_id: str, judge_id: str, entry_id: str) -> Assignment | None:
@@ -231,6 +312,71 @@ async def delete_one(connection: Connection, contest_id: str, round_id: str, jud
     return True
 
 
+def _keyset(
+    contest_id: str, round_id: str, judge_id: str | None, entry_id: str | None, after: list[str] | None
+) -> Where:
+    where = Where()
+    where.add("a.contest_id = {}", contest_id)
+    where.add("a.round_id = {}", round_id)
+    if judge_id is not None:
+        where.add("a.judge_id = {}", judge_id)
+    if entry_id is not None:
+        where.add("a.entry_id = {}", entry_id)
+    if after is not None:
+        where.add("(a.entry_id, a.judge_id) > ({}, {})", after[0], after[1])
+    return where
+
+
+def _literal_limit(limit: int) -> int:
+    """A page's LIMIT, written into the statement rather than passed as a parameter: with ``LIMIT $n``
+    PostgreSQL keeps planning the prepared statement anew on every call (its generic plan, blind to
+    the limit, is estimated dearer than the custom ones), which cost several times the execution.
+    A statement per page size is cached instead (page sizes are bounded, see services.common.pagination)."""
+    return int(limit)
+
+
+async def round_page_encoded(
+    executor: Executor,
+    contest_id: str,
+    round_id: str,
+    judge_id: str | None,
+    entry_id: str | None,
+    after: list[str] | None,
+    limit: int,
+    encoding: int,
+) -> tuple[bytes | None, list[str] | None]:
+    """Like :func:`round_page`, from the stored items, in one statement and one row: the page's
+    ``assignments`` field as it goes on the wire (the concatenated stored items, each the variant
+    for whether its sheet exists), and the position of the next page. None for the
+    bytes when an assignment of the page has no message of ``encoding`` (read it by
+    :func:`round_page`); b"" for an empty page; NOT_FOUND (round) when the round does not exist."""
+    where = _keyset(contest_id, round_id, judge_id, entry_id, after)
+    current = where.param(encoding)
+    size = _literal_limit(limit)
+    row = await executor.fetchrow(
+        "SELECT count(p.entry_id) AS n,"
+        f" string_agg(p.item, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
+        " count(p.entry_id) FILTER (WHERE p.item IS NULL) AS stale,"
+        f" max(p.entry_id) FILTER (WHERE p.rn = {size}) AS last_entry,"
+        f" max(p.judge_id) FILTER (WHERE p.rn = {size}) AS last_judge"
+        " FROM rounds r LEFT JOIN LATERAL (SELECT a.entry_id, a.judge_id,"
+        f" CASE WHEN a.encoding = {current} THEN CASE WHEN s.judge_id IS NULL THEN a.encoded"
+        " ELSE a.encoded_submitted END END AS item, row_number() OVER (ORDER BY a.entry_id, a.judge_id) AS rn"
+        " FROM assignments a LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
+        f" AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id WHERE {where.sql()}"
+        f" ORDER BY a.entry_id, a.judge_id LIMIT {size + 1}) p ON true"
+        " WHERE r.contest_id = $1 AND r.id = $2 GROUP BY r.contest_id, r.id",
+        *where.args,
+    )
+    if row is None:
+        raise not_found("round", f"contests/{contest_id}/rounds/{round_id}")
+    if row["stale"]:
+        return None, None
+    if row["n"] <= limit:
+        return row["items"] or b"", None
+    return row["items"], [row["last_entry"], row["last_judge"]]
+
+
 async def round_page(
     pool: Executor,
     contest_id: str,
@@ -244,21 +390,13 @@ async def round_page(
     the next page (None: the last page). Rows (entry_id, judge_id, create_time, submitted) for the
     servicer to encode directly; NOT_FOUND (round) when the round does not exist, found by the same
     statement (the round's row joined to its page) rather than by a look-up of its own."""
-    where = Where()
-    where.add("a.contest_id = {}", contest_id)
-    where.add("a.round_id = {}", round_id)
-    if judge_id is not None:
-        where.add("a.judge_id = {}", judge_id)
-    if entry_id is not None:
-        where.add("a.entry_id = {}", entry_id)
-    if after is not None:
-        where.add("(a.entry_id, a.judge_id) > ({}, {})", after[0], after[1])
+    where = _keyset(contest_id, round_id, judge_id, entry_id, after)
     rows = await pool.fetch(
         "SELECT p.entry_id, p.judge_id, p.create_time, p.submitted FROM rounds r LEFT JOIN LATERAL"
         " (SELECT a.entry_id, a.judge_id, a.create_time, (s.judge_id IS NOT NULL) AS submitted FROM assignments a"
         " LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
         f" AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id WHERE {where.sql()}"
-        f" ORDER BY a.entry_id, a.judge_id LIMIT {where.param(limit + 1)}) p ON true"
+        f" ORDER BY a.entry_id, a.judge_id LIMIT {_literal_limit(limit) + 1}) p ON true"
         " WHERE r.contest_id = $1 AND r.id = $2 ORDER BY p.entry_id, p.judge_id",
         *where.args,
     )
