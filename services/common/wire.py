@@ -34,6 +34,25 @@ def length_delimited(field_number: int, payload: bytes) -> bytes:
     return varint(field_number << 3 | _LENGTH_DELIMITED) + varint(len(payload)) + payload
 
 
+def unframed(record: bytes) -> bytes:
+    """The payload of one length-delimited record (the inverse of :func:`length_delimited`)."""
+    position = 0
+    while record[position] & 0x80:  # the tag
+        position += 1
+    position += 1
+    length = shift = 0
+    while True:
+        byte = record[position]
+        position += 1
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    if position + length != len(record):
+        raise ValueError("not one length-delimited record")
+    return record[position:]
+
+
 def repeated_messages(field_number: int, encoded_items: Iterable[bytes]) -> bytes:
     """A repeated message field holding ``encoded_items`` in order."""
     tag = varint(field_number << 3 | _LENGTH_DELIMITED)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from google.protobuf import wrappers_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
 from protos.talent.v1 import talent_pb2 as pb
-from services.common.wire import length_delimited, passing_encoded, repeated_messages, varint
+from services.common.wire import length_delimited, passing_encoded, repeated_messages, unframed, varint
 
 names = st.text(max_size=300)
 
@@ -28,6 +29,18 @@ def test_a_page_assembled_from_encoded_items_parses_as_the_built_page(titles: li
         assembled += length_delimited(2, token.encode())
     assert assembled == built.SerializeToString()
     assert pb.ListCandidatesResponse.FromString(assembled) == built
+
+
+@given(st.binary(max_size=70_000), st.integers(min_value=1, max_value=2**29 - 1))
+def test_unframed_undoes_length_delimited(payload: bytes, field_number: int) -> None:
+    assert unframed(length_delimited(field_number, payload)) == payload
+
+
+def test_unframed_refuses_what_is_not_one_record() -> None:
+    record = length_delimited(1, b"abc")
+    for damaged in (record + b"x", record[:-1]):
+        with pytest.raises(ValueError):
+            unframed(damaged)
 
 
 def test_encoded_responses_pass_through_and_messages_are_serialised() -> None:

@@ -16,6 +16,7 @@ from grpc import aio
 from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.server import RunningService
+from services.common.wire import length_delimited
 from services.talent.api.codec import CANDIDATE_ENCODING, candidate_encodings, candidate_to_proto
 from services.talent.app.replies import CandidateCodec
 from services.talent.domain.models import Candidate
@@ -112,7 +113,7 @@ async def test_reads_are_answered_from_the_stored_bytes(talent_stub: Any, talent
     await talent_service.pool.execute(
         "UPDATE candidates SET encoded = $2, encoded_masked = $2 WHERE id = $1",
         uuid.UUID(created.name[11:]),
-        marker.SerializeToString(),
+        length_delimited(1, marker.SerializeToString()),
     )
     for role in (VIEWER, EDITOR):
         got = await talent_stub.GetCandidate(pb.GetCandidateRequest(name=created.name), metadata=auth(*role))
@@ -221,14 +222,32 @@ async def test_the_encoding_is_pinned() -> None:
 
 
 FULL = (
-    "0a2f63616e646964617465732f30303030303030302d303030302d343030302d383030302d3030303030303030303030"
-    "3110011a06e5bca0e4bc9f2001280130023a12e6b8a9e5b79ee58cbbe7a791e5a4a7e5ada640c10f4a240a157a68616e"
-    "672e776569406578616d706c652e636f6d120b31333831323334353637385a0436373858720608809686af067a060880"
-    "b98baf069201102230303030303030302d3030302d3322"
+    "0aa7010a2f63616e646964617465732f30303030303030302d303030302d343030302d383030302d3030303030303030"
+    "3030303110011a06e5bca0e4bc9f2001280130023a12e6b8a9e5b79ee58cbbe7a791e5a4a7e5ada640c10f4a240a157a"
+    "68616e672e776569406578616d706c652e636f6d120b31333831323334353637385a0436373858720608809686af067a"
+    "060880b98baf069201102230303030303030302d3030302d3322"
 )
 MASKED = (
-    "0a2f63616e646964617465732f30303030303030302d303030302d343030302d383030302d3030303030303030303030"
-    "3110011a06e5bca0e4bc9f2001280130023a12e6b8a9e5b79ee58cbbe7a791e5a4a7e5ada640c10f4a1f0a107a2a2a2a"
-    "406578616d706c652e636f6d120b3133382a2a2a2a353637385a0436373858720608809686af067a060880b98baf0692"
-    "01102230303030303030302d3030302d3322"
+    "0aa2010a2f63616e646964617465732f30303030303030302d303030302d343030302d383030302d3030303030303030"
+    "3030303110011a06e5bca0e4bc9f2001280130023a12e6b8a9e5b79ee58cbbe7a791e5a4a7e5ada640c10f4a1f0a107a"
+    "2a2a2a406578616d706c652e636f6d120b3133382a2a2a2a353637385a0436373858720608809686af067a060880b98b"
+    "af069201102230303030303030302d3030302d3322"
 )
+
+
+async def test_a_page_statement_keeps_its_plan(talent_stub: Any, talent_service: RunningService) -> None:
+    """The page's LIMIT is written into the statement: PostgreSQL caches a generic plan for it instead
+    of planning every call anew (with ``LIMIT $n`` it kept choosing custom plans)."""
+    query = candidate_store.CandidateFilter()
+    async with talent_service.pool.acquire() as connection:
+        for _ in range(12):
+            await candidate_store.list_page_encoded(
+                connection, query, "create_time", None, 9, masked=True, version=CANDIDATE_ENCODING
+            )
+        # Pages of 9 (no other test asks for them), on this connection.
+        plans = await connection.fetch(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%string_agg(p.item%LIMIT 10) p' AND statement NOT LIKE '%pg_prepared%'"
+        )
+    assert len(plans) == 1
+    assert plans[0]["generic_plans"] >= 6 and plans[0]["custom_plans"] <= 6, plans

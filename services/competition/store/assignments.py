@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.common.errors import already_exists, not_found
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.common.wire import Encoding
 from services.competition.domain.models import Assignment, Conflict, ConflictSource
@@ -327,14 +328,6 @@ def _keyset(
     return where
 
 
-def _literal_limit(limit: int) -> int:
-    """A page's LIMIT, written into the statement rather than passed as a parameter: with ``LIMIT $n``
-    PostgreSQL keeps planning the prepared statement anew on every call (its generic plan, blind to
-    the limit, is estimated dearer than the custom ones), which cost several times the execution.
-    A statement per page size is cached instead (page sizes are bounded, see services.common.pagination)."""
-    return int(limit)
-
-
 async def round_page_encoded(
     executor: Executor,
     contest_id: str,
@@ -352,7 +345,7 @@ async def round_page_encoded(
     :func:`round_page`); b"" for an empty page; NOT_FOUND (round) when the round does not exist."""
     where = _keyset(contest_id, round_id, judge_id, entry_id, after)
     current = where.param(encoding)
-    size = _literal_limit(limit)
+    size = literal_limit(limit)
     row = await executor.fetchrow(
         "SELECT count(p.entry_id) AS n,"
         f" string_agg(p.item, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
@@ -396,7 +389,7 @@ async def round_page(
         " (SELECT a.entry_id, a.judge_id, a.create_time, (s.judge_id IS NOT NULL) AS submitted FROM assignments a"
         " LEFT JOIN score_sheets s ON s.contest_id = a.contest_id AND s.round_id = a.round_id"
         f" AND s.entry_id = a.entry_id AND s.judge_id = a.judge_id WHERE {where.sql()}"
-        f" ORDER BY a.entry_id, a.judge_id LIMIT {_literal_limit(limit) + 1}) p ON true"
+        f" ORDER BY a.entry_id, a.judge_id LIMIT {literal_limit(limit) + 1}) p ON true"
         " WHERE r.contest_id = $1 AND r.id = $2 ORDER BY p.entry_id, p.judge_id",
         *where.args,
     )

@@ -9,6 +9,7 @@ from protos.talent.v1 import talent_pb2 as pb
 from services.common.codec import enum_from_proto, enum_to_proto, set_timestamp
 from services.common.errors import ViolationCollector
 from services.common.updates import etag
+from services.common.wire import length_delimited
 from services.talent.domain import pii
 from services.talent.domain.candidates import MAX_MEMBERS, within_count
 from services.talent.domain.models import (
@@ -145,10 +146,14 @@ _TIERS: dict[Tier | None, Any] = {None: 0} | {tier: enum_to_proto(pb.Tier, tier,
 CANDIDATE_ENCODING = 1
 
 
+# The field of ListCandidatesResponse that a page's stored items make up.
+_PAGE_FIELD = pb.ListCandidatesResponse.DESCRIPTOR.fields_by_name["candidates"].number
+
+
 def candidate_encodings(candidate: Candidate) -> Encodings:
-    """The candidate as writers see it and as viewers do (contact masked), encoded."""
+    """The candidate as writers see it and as viewers do (contact masked), as page items."""
     message = candidate_to_proto(candidate, mask_pii=False)
-    full = message.SerializeToString(deterministic=True)
+    full = length_delimited(_PAGE_FIELD, message.SerializeToString(deterministic=True))
     if not candidate.email and not candidate.phone:
         return Encodings(full, full, CANDIDATE_ENCODING)  # nothing to mask
     # The viewers' message differs from the writers' in the contact only.
@@ -156,7 +161,8 @@ def candidate_encodings(candidate: Candidate) -> Encodings:
         message.contact.email = pii.mask_email(candidate.email)
     if candidate.phone:
         message.contact.phone = pii.mask_phone(candidate.phone)
-    return Encodings(full, message.SerializeToString(deterministic=True), CANDIDATE_ENCODING)
+    masked = length_delimited(_PAGE_FIELD, message.SerializeToString(deterministic=True))
+    return Encodings(full, masked, CANDIDATE_ENCODING)
 
 
 def candidate_to_proto(candidate: Candidate, *, mask_pii: bool) -> pb.Candidate:

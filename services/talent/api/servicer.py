@@ -18,7 +18,7 @@ from services.common.pagination import page_size
 from services.common.server import Platform
 from services.common.text import check_text
 from services.common.updates import mask_paths
-from services.common.wire import Encoded, length_delimited, repeated_messages
+from services.common.wire import Encoded, length_delimited
 from services.talent.api import codec
 from services.talent.app import applications as application_cases
 from services.talent.app import candidates as candidate_cases
@@ -163,16 +163,15 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             name_contains=request.name_contains.strip() or None,
             show_deleted=request.show_deleted,
         )
-        page, last, stale = await candidate_cases.list_candidates(
+        items, last, stale = await candidate_cases.list_candidates(
             self.pool, query, order_by, after, limit, self.candidates, masked=not sees_pii(caller)
         )
         if stale:
             self.reencoder.met_stale()
-        # ListCandidatesResponse: the candidates (field 1), then next_page_token (field 2).
-        response = repeated_messages(1, page)
+        # ListCandidatesResponse: the candidates (field 1, the stored items), then next_page_token.
         if last:
-            response += length_delimited(2, self.tokens.encode(last, request).encode())
-        return Encoded(response)
+            return Encoded(items + length_delimited(2, self.tokens.encode(last, request).encode()))
+        return Encoded(items)
 
     async def UpdateCandidate(self, request: pb.UpdateCandidateRequest, context: aio.ServicerContext) -> Encoded:
         require_role(*WRITERS)

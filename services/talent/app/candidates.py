@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from services.common.errors import ViolationCollector, not_found
 from services.common.idempotency import RequestKey, replay, replayed, rewrite_responses, run_once
 from services.common.updates import check_etag, etag, etag_mismatch
+from services.common.wire import unframed
 from services.talent.app.replies import ATTEMPTS, CandidateCodec, contention, now
 from services.talent.domain import candidates as rules
 from services.talent.domain.models import CandidateFields, IdentityDocument
@@ -47,10 +48,11 @@ async def create_candidate(
     """One statement: the request key (with the response) and the candidate, or neither."""
     candidate = rules.new_candidate(str(uuid.uuid4()), fields, document, now())
     encodings = codec.encode(candidate)
-    remember = Remember(key, encodings.full, resource(candidate.id)) if key else None
+    response = unframed(encodings.full)
+    remember = Remember(key, response, resource(candidate.id)) if key else None
     for _ in range(ATTEMPTS):
         if await store.insert(pool, candidate, encodings, document, remember):
-            return encodings.full
+            return response
         earlier = await replay(pool, key, codec.type)
         if earlier is not None:
             return earlier
@@ -65,9 +67,9 @@ async def get_candidate(
     was stale: then it is built from the columns (one more statement) and re-encoding is due."""
     stored = await store.get_encoded(pool, candidate_id, masked=masked, version=codec.version)
     if stored is not None:
-        return stored, False
+        return unframed(stored), False
     encodings = codec.encode(await store.get(pool, candidate_id))
-    return (encodings.masked if masked else encodings.full), True
+    return unframed(encodings.masked if masked else encodings.full), True
 
 
 async def list_candidates(
@@ -79,25 +81,27 @@ async def list_candidates(
     codec: CandidateCodec,
     *,
     masked: bool,
-) -> tuple[list[bytes], list[Any] | None, bool]:
-    """A page of stored encodings in order, the position after it, and whether some were stale
-    (those are built from their columns, read in one more statement)."""
-    page, last = await store.list_page_encoded(
+) -> tuple[bytes, list[Any] | None, bool]:
+    """A page's ``candidates`` field as it goes on the wire (its stored items, concatenated), the
+    position after it, and whether some rows were stale: those are built from their columns, the
+    page read again row by row (two more statements)."""
+    items, last = await store.list_page_encoded(
         pool, query, order_by, after, limit, masked=masked, version=codec.version
     )
-    stale = [candidate_id for candidate_id, encoded in page if encoded is None]
-    if not stale:
-        return [encoded for _, encoded in page if encoded is not None], last, False
+    if items is not None:
+        return items, last, False
+    page, last = await store.list_page_items(pool, query, order_by, after, limit, masked=masked, version=codec.version)
+    stale = [candidate_id for candidate_id, item in page if item is None]
     built: dict[str, bytes] = {}
     for candidate_id, candidate in (await store.get_many(pool, stale)).items():
         encodings = codec.encode(candidate)
         built[candidate_id] = encodings.masked if masked else encodings.full
     encoded_page = []
-    for candidate_id, encoded in page:
-        encoded = encoded if encoded is not None else built.get(candidate_id)
-        if encoded is not None:  # None: removed between the two reads, as from a later read of the page
-            encoded_page.append(encoded)
-    return encoded_page, last, True
+    for candidate_id, item in page:
+        item = item if item is not None else built.get(candidate_id)
+        if item is not None:  # None: removed between the two reads, as from a later read of the page
+            encoded_page.append(item)
+    return b"".join(encoded_page), last, True
 
 
 class Reencoder:
@@ -163,7 +167,7 @@ async def update_candidate(
         changed = rules.updated(current, fields, document, replace_document, now())
         encodings = codec.encode(changed)
         if await store.update(pool, current, changed, encodings, document, replace_document):
-            return encodings.full
+            return unframed(encodings.full)
     raise contention("candidate")
 
 
@@ -183,10 +187,11 @@ async def delete_candidate(
             raise etag_mismatch(current_etag, "candidate")
         deleted = rules.deleted(current, now())
         encodings = codec.encode(deleted)
-        remember = Remember(key, encodings.full, resource(current.id)) if key else None
+        response = unframed(encodings.full)
+        remember = Remember(key, response, resource(current.id)) if key else None
         outcome = await store.soft_delete(pool, current, deleted, encodings, remember)
         if outcome is Outcome.WRITTEN:
-            return encodings.full
+            return response
         if outcome is Outcome.KEY_TAKEN and (earlier := await replay(pool, key, codec.type)) is not None:
             return earlier
     raise contention("candidate")
@@ -208,7 +213,7 @@ async def anonymize_candidate(
         anonymized = rules.anonymized(current, now())
         encodings = codec.encode(anonymized)
         await store.erase(connection, anonymized, encodings)
-        response = codec.type.FromString(encodings.full)
+        response = codec.type.FromString(unframed(encodings.full))
         await rewrite_responses(connection, resource(candidate_id), response)
         return response
 

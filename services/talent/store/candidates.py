@@ -14,6 +14,7 @@ import asyncpg
 
 from services.common.errors import aborted, already_exists, not_found
 from services.common.idempotency import RequestKey, store_sql
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
@@ -73,8 +74,10 @@ LIVE_KEYS = frozenset({"candidates_email_live_key", "candidates_phone_live_key",
 
 @dataclass(frozen=True)
 class Encodings:
-    """The candidate's message, encoded as writers see it and as viewers do, and the version of the
-    codec that made them (migration 0005): written with every write of the row."""
+    """The candidate's message as writers see it and as viewers do, each encoded as an item of a
+    ListCandidatesResponse page (one record of its repeated field: a page is its items one after
+    another), and the version of the codec that made them (migration 0005): written with every
+    write of the row."""
 
     full: bytes
     masked: bytes
@@ -196,8 +199,8 @@ _ENCODED_COLUMN = {False: "encoded", True: "encoded_masked"}
 
 
 async def get_encoded(executor: Executor, candidate_id: str, *, masked: bool, version: int) -> bytes | None:
-    """A live candidate's stored message (masked: as viewers see it); None when the bytes are not
-    of codec ``version`` (read the columns instead). NOT_FOUND as :func:`get`."""
+    """A live candidate's stored item (masked: as viewers see it); None when it is not of codec
+    ``version`` (read the columns instead). NOT_FOUND as :func:`get`."""
     key = _uuid(candidate_id)
     row = None
     if key is not None:
@@ -425,19 +428,24 @@ def _page_query(
         position: Any = datetime.fromisoformat(after[0]) if column == "create_time" else after[0]
         comparison = "<" if descending else ">"
         where.add(f"(c.{column}, c.id) {comparison} ({{}}, {{}}::uuid)", position, after[1])
-    direction = "DESC" if descending else "ASC"
     sql = (
         f"SELECT {select_list} FROM candidates c"
-        f" WHERE {where.sql()} ORDER BY c.{column} {direction}, c.id {direction}"
-        f" LIMIT {where.param(limit + 1)}"
+        f" WHERE {where.sql()} ORDER BY {_order(order_by)}"
+        f" LIMIT {literal_limit(limit) + 1}"
     )
     return sql, where.args
 
 
-def _position(order_by: str, create_time: datetime, display_name: str, candidate_id: str) -> list[Any]:
-    """The page token's position after a row: its keyset column and id."""
+def _position(order_by: str, value: Any, candidate_id: str) -> list[Any]:
+    """The page token's position after a row: its keyset column's value (a time as ISO text) and id."""
     column, _ = ORDERINGS[order_by]
-    return [create_time.isoformat() if column == "create_time" else display_name, candidate_id]
+    return [value.isoformat() if column == "create_time" else value, candidate_id]
+
+
+def _order(order_by: str) -> str:
+    column, descending = ORDERINGS[order_by]
+    direction = "DESC" if descending else "ASC"
+    return f"c.{column} {direction}, c.id {direction}"
 
 
 async def list_page_encoded(
@@ -449,15 +457,57 @@ async def list_page_encoded(
     *,
     masked: bool,
     version: int,
+) -> tuple[bytes | None, list[Any] | None]:
+    """One page in keyset order as it goes on the wire, in one statement returning one row: the
+    ``candidates`` field of ListCandidatesResponse (the page's stored items, concatenated by
+    PostgreSQL), and the position after the page's last row (None on the last page). None for the
+    bytes when a row of the page has no item of codec ``version``: read it by :func:`list_page_items`."""
+    column, _ = ORDERINGS[order_by]
+    size = literal_limit(limit)
+
+    def columns(where: Where) -> str:
+        stored = _ENCODED_COLUMN[masked]
+        current = where.param(version)
+        return (
+            f"c.id, c.{column} AS position, CASE WHEN c.encoding = {current} THEN c.{stored} END AS item,"
+            f" row_number() OVER (ORDER BY {_order(order_by)}) AS rn"
+        )
+
+    page, args = _page_query(where_filter, order_by, after, limit, columns)
+    row = await executor.fetchrow(
+        "SELECT count(*) AS n, count(*) FILTER (WHERE p.item IS NULL) AS stale,"
+        f" string_agg(p.item, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
+        f" (array_agg(p.position) FILTER (WHERE p.rn = {size}))[1] AS last_position,"
+        f" (array_agg(p.id) FILTER (WHERE p.rn = {size}))[1] AS last_id"
+        f" FROM ({page}) p",
+        *args,
+    )
+    assert row is not None
+    if row["stale"]:
+        return None, None
+    items: bytes = row["items"] or b""
+    if row["n"] <= limit:
+        return items, None
+    return items, _position(order_by, row["last_position"], str(row["last_id"]))
+
+
+async def list_page_items(
+    executor: Executor,
+    where_filter: CandidateFilter,
+    order_by: str,
+    after: list[Any] | None,
+    limit: int,
+    *,
+    masked: bool,
+    version: int,
 ) -> tuple[list[tuple[str, bytes | None]], list[Any] | None]:
-    """One page in keyset order, each row as its id and stored message (None when the bytes are not
-    of codec ``version``), and the position after its last row (None on the last page). A row costs
-    the driver one bytea, not eighteen columns."""
+    """As :func:`list_page_encoded`, row by row: each row's id and stored item (None when it has no
+    item of codec ``version``), for a page with stale rows."""
     column, _ = ORDERINGS[order_by]
 
     def columns(where: Where) -> str:
         stored = _ENCODED_COLUMN[masked]
-        return f"c.id, c.{column}, CASE WHEN c.encoding = {where.param(version)} THEN c.{stored} END AS encoded"
+        return f"c.id, c.{column}, CASE WHEN c.encoding = {where.param(version)} THEN c.{stored} END AS item"
 
     sql, args = _page_query(where_filter, order_by, after, limit, columns)
     rows = await executor.fetch(sql, *args)
@@ -465,6 +515,4 @@ async def list_page_encoded(
     if len(rows) <= limit:
         return page, None
     last = rows[limit - 1]
-    create_time = last[1] if column == "create_time" else datetime.min
-    display_name = last[1] if column == "display_name" else ""
-    return page, _position(order_by, create_time, display_name, str(last[0]))
+    return page, _position(order_by, last[1], str(last[0]))
