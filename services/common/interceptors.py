@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import logging
 import random
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -66,6 +67,10 @@ SERVER_FAULT_CODES = frozenset(
         grpc.StatusCode.DEADLINE_EXCEEDED,
     }
 )
+
+# Methods that change nothing (AIP-131/132 and the like): their successful calls are the access
+# lines that may be sampled. Every write and every failure is always logged.
+_READ_METHOD = re.compile(r"(Get|List|Search|BatchGet|Verify)[A-Z]")
 
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
 _DOMAIN_CODES = {code: _CODES[code.value] for code in Code}
@@ -266,7 +271,9 @@ class CallWrapper:
         handling_seconds = metrics.handling_seconds
         failure = self._failure
         access_log = self._access_log
-        rate = self.sample_rate
+        # A successful read is logged at the sample rate; anything else always.
+        rate = self.sample_rate if _READ_METHOD.match(_split(method)[1]) else 1.0
+        ok = grpc.StatusCode.OK
         clock = time.perf_counter
 
         async def call(body: bytes, context: aio.ServicerContext) -> Any:
@@ -302,7 +309,7 @@ class CallWrapper:
                 elapsed = clock() - begin
                 handled(code).inc()
                 handling_seconds.observe(elapsed)
-                if code in SERVER_FAULT_CODES or rate >= 1.0 or (rate > 0.0 and random.random() < rate):
+                if code is not ok or rate >= 1.0 or (rate > 0.0 and random.random() < rate):
                     access_log(method, code, elapsed, context)
 
         return grpc.unary_unary_rpc_method_handler(

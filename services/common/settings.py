@@ -100,10 +100,11 @@ class ServiceSettings(BaseSettings):
     request_id_retention_hours: float = Field(default=7 * 24, gt=0, le=24 * 365)
 
     # --- Platform: per-call cost, load bounds (services/common/interceptors.py, logs.py) ---
-    # Share of the INFO access-log lines written (0..1; e.g. 0.1 keeps one call in ten). Calls that end
-    # with a server-fault code (Unknown, Internal, Unavailable, DataLoss, DeadlineExceeded) are always
-    # logged, whatever the rate.
-    access_log_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Share of the successful reads (Get*, List*, Search*, Verify*) that get an access-log line (0..1;
+    # 0.1 keeps one in ten). Every write and every call that fails is always logged, whatever the
+    # rate; Prometheus counts every call. A line costs the service about as much CPU as a read's
+    # own platform work (README, Operating at scale): 1 logs every read.
+    access_log_sample_rate: float = Field(default=0.1, ge=0.0, le=1.0)
     # Calls of the service's own API served at once by one replica (health and reflection are exempt).
     # Further calls wait up to rpc_queue_timeout_seconds for a slot, then answer RESOURCE_EXHAUSTED with
     # a RetryInfo: the event loop never holds more work than it can turn around quickly.

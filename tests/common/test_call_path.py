@@ -20,6 +20,7 @@ from protos.talent.v1 import talent_pb2 as pb
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.embedded_pg import free_port
 from services.common.server import RunningService
+from services.talent.service import DEFINITION
 from services.talent.settings import TalentSettings
 from tests.common.test_interceptors import DEFINITION as MISBEHAVING
 from tests.common.test_platform import scrape
@@ -29,8 +30,10 @@ from tests.support import (
     start,
     talent_process_environment,
 )
+from tests.talent.helpers import individual
 
 VIEWER = auth("viewer-1", "talent.viewer")
+EDITOR = auth("hr-portal", "talent.editor")
 
 
 async def test_no_method_handler_is_built_per_call(
@@ -82,31 +85,44 @@ def access_lines(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
     return [r.fields for r in records if r.name == "rpc" and r.getMessage() == "rpc"]  # type: ignore[attr-defined]
 
 
-async def test_unsampled_access_lines_are_skipped_but_server_faults_are_always_logged(
+async def test_unsampled_reads_are_skipped_but_writes_and_failures_are_always_logged(
     unsampled: RunningService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpc")
     async with aio.insecure_channel(f"127.0.0.1:{unsampled.grpc_port}") as channel:
         stub = talent_pb2_grpc.TalentServiceStub(channel)
         await stub.ListCandidates(pb.ListCandidatesRequest(), metadata=VIEWER)
+        created = await stub.CreateCandidate(pb.CreateCandidateRequest(candidate=individual()), metadata=EDITOR)
+        await stub.GetCandidate(pb.GetCandidateRequest(name=created.name), metadata=VIEWER)
         with pytest.raises(aio.AioRpcError):
             await stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
         with pytest.raises(aio.AioRpcError):
             await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)  # raises: INTERNAL
     lines = access_lines(caplog.records)
-    assert [(line["method"], line["code"]) for line in lines] == [
-        ("/talent.v1.TalentService/ListProgrammes", "INTERNAL")
+    assert [(line["method"].rsplit("/", 1)[1], line["code"]) for line in lines] == [
+        ("CreateCandidate", "OK"),
+        ("GetCandidate", "INVALID_ARGUMENT"),
+        ("ListProgrammes", "INTERNAL"),
     ]
-    assert lines[0]["subject"] == "viewer-1"
+    assert [line["subject"] for line in lines] == ["hr-portal", "viewer-1", "viewer-1"]
 
 
-async def test_every_call_is_logged_at_the_default_rate(
-    talent_service: RunningService, talent_stub: Any, caplog: pytest.LogCaptureFixture
+@pytest.fixture
+async def every_call_logged(postgres_url: str) -> AsyncIterator[RunningService]:
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url), access_log_sample_rate=1.0)
+    yield running
+    await running.stop(0)
+
+
+async def test_at_rate_one_every_call_is_logged(
+    every_call_logged: RunningService, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpc")
-    await talent_stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)
-    with pytest.raises(aio.AioRpcError):
-        await talent_stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
+    async with aio.insecure_channel(f"127.0.0.1:{every_call_logged.grpc_port}") as channel:
+        stub = talent_pb2_grpc.TalentServiceStub(channel)
+        await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)
+        with pytest.raises(aio.AioRpcError):
+            await stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
     assert [(line["method"].rsplit("/", 1)[1], line["code"]) for line in access_lines(caplog.records)] == [
         ("ListProgrammes", "OK"),
         ("GetCandidate", "INVALID_ARGUMENT"),
