@@ -187,3 +187,14 @@ async def test_lists_within_their_bounds_are_validated_as_before(competition_stu
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     _, _, violations = status_details(raised.value)
     assert [f for f, _ in violations] == ["round.criteria[5].weight"]
+
+
+def test_only_requests_that_can_hold_a_list_are_checked() -> None:
+    """A request with no repeated field anywhere in it (GetRound's name, say) costs no check per call."""
+    from services.competition.api.servicer import CompetitionServicer
+
+    def checked(method: str) -> bool:
+        return getattr(CompetitionServicer, method).__code__.co_name == "checked"
+
+    assert checked("SubmitScoreSheet") and checked("UpdateRound") and checked("BatchCreateEntries")
+    assert not checked("GetRound") and not checked("ListAssignments") and not checked("OpenRound")

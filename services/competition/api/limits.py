@@ -13,7 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from protos.competition.v1 import competition_pb2 as pb
@@ -68,6 +68,17 @@ def check_repeated(message: Message, path: str, violations: ViolationCollector) 
             check_repeated(value, where, violations)
 
 
+def _may_repeat(message_type: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a message of ``message_type`` can hold a repeated field, itself or in a message in it."""
+    if message_type.full_name in seen:
+        return False  # a recursive type: its fields are being looked at already
+    inner = seen | {message_type.full_name}
+    return any(
+        field.is_repeated or (field.message_type is not None and _may_repeat(field.message_type, inner))
+        for field in message_type.fields
+    )
+
+
 Servicer = TypeVar("Servicer", bound=type)
 
 
@@ -75,6 +86,8 @@ def bounded_requests(cls: Servicer) -> Servicer:
     """Class decorator: every CompetitionService method of ``cls`` checks its request's repeated fields
     (see :func:`check_repeated`) before it runs, whoever calls it."""
     for method in pb.DESCRIPTOR.services_by_name["CompetitionService"].methods:
+        if not _may_repeat(method.input_type):
+            continue  # nothing to bound (GetRound's name, say): no check on every call
         original: Callable[[Any, Message, Any], Awaitable[Any]] = getattr(cls, method.name)
 
         @functools.wraps(original)
