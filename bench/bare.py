@@ -39,7 +39,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from services.common.db import create_pool
-from services.common.server import run
+from services.common.server import run, settle_heap
 from services.common.settings import ServiceSettings
 from services.common.signals import until_stopped
 
@@ -221,6 +221,7 @@ async def serve(args: argparse.Namespace) -> None:
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port(f"{args.host}:{args.port}")
     await server.start()
+    settle_heap()
     print(
         f"bare {args.kind}: gRPC on port {port}, metrics on http://{args.host}:{metrics.server_port}/metrics",
         flush=True,

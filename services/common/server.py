@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import Callable, Coroutine
@@ -275,8 +276,24 @@ async def migrate_only(settings: ServiceSettings, definition: ServiceDefinition)
     print(f"{settings.service_name}: applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
 
 
+# The cyclic collector's generation-0 threshold (CPython's default: 700 allocations). A call
+# allocates a few hundred objects, so the default ran a collection every few calls; almost nothing a
+# call allocates is cyclic garbage, and what is waits a little longer to be collected.
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
+def settle_heap() -> None:
+    """Once serving: what start-up built (modules, descriptors, the servicer) is moved out of the
+    collector's sight (``gc.freeze``), and collections run far less often (``GC_THRESHOLDS``).
+    The bench's bare ceilings do the same, so that only what the platform adds differs."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def serve(settings: ServiceSettings, definition: ServiceDefinition) -> None:
     running = await start_service(settings, definition)
+    settle_heap()
     print(
         f"{settings.service_name}: gRPC on port {running.grpc_port}, metrics on "
         f"http://127.0.0.1:{running.metrics_port}/metrics",

@@ -245,3 +245,13 @@ async def test_shutdown_drains_before_closing_the_listener(postgres_url: str) ->
         response = await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=auth("x", "talent.viewer"))
         assert len(response.programmes) == 4
         await stopping
+
+
+def test_a_serving_process_freezes_its_start_up_heap_and_collects_less_often() -> None:
+    # In a process of its own: the test process keeps CPython's defaults.
+    script = (
+        "import gc; from services.common.server import GC_THRESHOLDS, settle_heap; settle_heap();"
+        " print(gc.get_threshold() == GC_THRESHOLDS, gc.get_freeze_count() > 10_000)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"]
