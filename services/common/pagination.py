@@ -33,8 +33,10 @@ def literal_limit(limit: int) -> int:
     """A page's LIMIT, to be written into the statement rather than passed as a parameter: with
     ``LIMIT $n`` PostgreSQL keeps planning the prepared statement anew on every call (its generic
     plan, blind to the limit, is estimated dearer than the custom ones), which cost several times the
-    execution. A statement per page size is cached instead (page sizes are at most MAX_PAGE_SIZE)."""
-    return min(int(limit), MAX_PAGE_SIZE)
+    execution. A statement per page size is cached instead: every page size is bounded by its
+    method (page_size() above, or the competition's per-collection maxima), so their number is too.
+    ``int`` keeps anything but a number out of the statement's text."""
+    return int(limit)
 
 
 def filter_fingerprint(request: Message) -> str:

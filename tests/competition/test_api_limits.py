@@ -194,7 +194,8 @@ def test_only_requests_that_can_hold_a_list_are_checked() -> None:
     from services.competition.api.servicer import CompetitionServicer
 
     def checked(method: str) -> bool:
-        return getattr(CompetitionServicer, method).__code__.co_name == "checked"
+        name: str = getattr(CompetitionServicer, method).__code__.co_name
+        return name == "checked"
 
     assert checked("SubmitScoreSheet") and checked("UpdateRound") and checked("BatchCreateEntries")
     assert not checked("GetRound") and not checked("ListAssignments") and not checked("OpenRound")

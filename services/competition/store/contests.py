@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from services.common.errors import already_exists, not_found
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Contest, ContestFields
 
@@ -94,7 +95,7 @@ async def list_page(
     if after is not None:
         where.add("id > {}", after)
     rows = await pool.fetch(
-        f"SELECT {COLUMNS} FROM contests WHERE {where.sql()} ORDER BY id LIMIT {where.param(limit + 1)}", *where.args
+        f"SELECT {COLUMNS} FROM contests WHERE {where.sql()} ORDER BY id LIMIT {literal_limit(limit) + 1}", *where.args
     )
     contests = [to_contest(r) for r in rows[:limit]]
     return contests, contests[-1].id if len(rows) > limit else None

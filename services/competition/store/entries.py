@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import already_exists, not_found
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Entry, EntryFields, TeamMember
 
@@ -153,7 +154,7 @@ async def list_page(
     if after is not None:
         where.add("(e.create_time, e.id) > ({}, {})", datetime.fromisoformat(after[0]), after[1])
     rows = await pool.fetch(
-        f"{SELECT} WHERE {where.sql()} ORDER BY e.create_time, e.id LIMIT {where.param(limit + 1)}", *where.args
+        f"{SELECT} WHERE {where.sql()} ORDER BY e.create_time, e.id LIMIT {literal_limit(limit) + 1}", *where.args
     )
     entries = [to_entry(r) for r in rows[:limit]]
     if len(rows) <= limit:

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from services.common.errors import not_found
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.invitations import Invitation
 
@@ -108,7 +109,7 @@ async def list_page(
         where.add("(judge_id, id) > ({}, {})", after[0], after[1])
     rows = await executor.fetch(
         f"SELECT {COLUMNS} FROM judge_invitations WHERE {where.sql()} ORDER BY judge_id, id"
-        f" LIMIT {where.param(limit + 1)}",
+        f" LIMIT {literal_limit(limit) + 1}",
         *where.args,
     )
     page = [to_invitation(r) for r in rows[:limit]]

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.common.errors import already_exists, not_found
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.models import Domain, Judge, JudgeFields
 
@@ -96,7 +97,7 @@ async def list_page(
     if after is not None:
         where.add("id > {}", after)
     rows = await pool.fetch(
-        f"SELECT {COLUMNS} FROM judges WHERE {where.sql()} ORDER BY id LIMIT {where.param(limit + 1)}", *where.args
+        f"SELECT {COLUMNS} FROM judges WHERE {where.sql()} ORDER BY id LIMIT {literal_limit(limit) + 1}", *where.args
     )
     judges = [to_judge(r) for r in rows[:limit]]
     return judges, judges[-1].id if len(rows) > limit else None

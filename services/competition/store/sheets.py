@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.common.idempotency import RequestKey, store_sql, store_statement
+from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.audit import payload_text
 from services.competition.domain.eligibility import ScoringFacts
@@ -214,7 +215,7 @@ async def list_page(
         where.add("(entry_id, judge_id) > ({}, {})", after[0], after[1])
     rows = await pool.fetch(
         f"SELECT {COLUMNS} FROM score_sheets WHERE {where.sql()} ORDER BY entry_id, judge_id"
-        f" LIMIT {where.param(limit + 1)}",
+        f" LIMIT {literal_limit(limit) + 1}",
         *where.args,
     )
     sheets = [to_sheet(r) for r in rows[:limit]]

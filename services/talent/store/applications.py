@@ -12,6 +12,7 @@ import asyncpg
 
 from services.common.errors import already_exists, not_found
 from services.common.idempotency import RequestKey
+from services.common.pagination import literal_limit
 from services.common.sql import Executor, Where
 from services.talent.domain.models import Application, ApplicationEvent, CandidateKind, Programme
 from services.talent.store.catalogue import to_programme
@@ -255,7 +256,7 @@ async def list_page(
         where.add("(a.create_time, a.id) > ({}, {}::uuid)", datetime.fromisoformat(after[0]), after[1])
     rows = await executor.fetch(
         f"SELECT {A_COLUMNS} FROM applications a"
-        f" WHERE {where.sql()} ORDER BY a.create_time, a.id LIMIT {where.param(limit + 1)}",
+        f" WHERE {where.sql()} ORDER BY a.create_time, a.id LIMIT {literal_limit(limit) + 1}",
         *where.args,
     )
     applications = [to_application(r) for r in rows[:limit]]
