@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import grpc
 import pytest
 
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import Caller, current_caller
+from services.common.errors import DomainError
 from services.common.idempotency import RequestKeys
 from services.common.server import RunningService
 from services.competition.app import judging, setup
@@ -80,21 +82,25 @@ def submit(stub: Any, c: Contest, judge_id: str, entry: str, **values: float) ->
 async def test_a_score_sheet_costs_two_statements_and_no_transaction_block(
     competition_service: RunningService, competition_stub: Any
 ) -> None:
-    c, pairs = await open_round(competition_stub, judges=1, entries=1)
-    judge_id, entry = pairs[0]
+    c, pairs = await open_round(competition_stub, judges=1, entries=2)
+    (judge_id, entry), (_, other_entry) = pairs
     settings = competition_service.settings
     assert isinstance(settings, CompetitionSettings)
     logged = LoggedPool(competition_service.pool)
     app = App(logged, settings)  # type: ignore[arg-type]
     caller = Caller(judge_id, frozenset({"competition.judge"}))
-    submission = judging.SheetSubmission(
-        c.id, "prelim", entry.rsplit("/", 1)[1], {"technology": 8, "industrialisation": 7, "team": 6, "landing": 5}, ""
-    )
+    values = {"technology": 8.0, "industrialisation": 7.0, "team": 6.0, "landing": 5.0}
+    submission = judging.SheetSubmission(c.id, "prelim", entry.rsplit("/", 1)[1], values, "")
     sheet = await judging.submit_score_sheet(app, caller, submission, None)
     assert sheet.version == 1
     assert len(logged.statements) == 2, logged.statements
     assert not any(s.strip().upper().startswith(("BEGIN", "COMMIT", "START")) for s in logged.statements)
-    # A correction (the upsert path) costs the same.
+    # A first sheet in a round this replica has read OPEN is the write alone.
+    logged.statements.clear()
+    other = judging.SheetSubmission(c.id, "prelim", other_entry.rsplit("/", 1)[1], values, "")
+    assert (await judging.submit_score_sheet(app, caller, other, None)).version == 1
+    assert len(logged.statements) == 1, logged.statements
+    # A correction (the upsert path) costs two: this replica knows the pair is scored.
     logged.statements.clear()
     corrected = await judging.submit_score_sheet(app, caller, submission, None)
     assert corrected.version == 2 and len(logged.statements) == 2
@@ -169,6 +175,7 @@ async def held_sheet_write(running: RunningService, c: Contest, judge_id: str, e
             sheet,
             round_version=version,
             current_version=None,
+            last_version=None,
             actor=judge_id,
             audit_payload={"held": True},
             key=None,
@@ -267,3 +274,123 @@ async def test_a_round_closing_between_read_and_write_refuses_the_sheet(postgres
             )
             == 0
         )
+
+
+# --- a first sheet without a read: the shortcut and its way back -----------------------------------
+
+
+VALUES = {"technology": 8.0, "industrialisation": 7.0, "team": 6.0, "landing": 5.0}
+
+
+def replica(running: RunningService) -> tuple[App, LoggedPool]:
+    """A use-case context of its own: what one more replica of the service would remember."""
+    settings = running.settings
+    assert isinstance(settings, CompetitionSettings)
+    logged = LoggedPool(running.pool)
+    return App(logged, settings), logged  # type: ignore[arg-type]
+
+
+def sheet_of(c: Contest, entry: str, values: dict[str, float] | None = None) -> judging.SheetSubmission:
+    return judging.SheetSubmission(c.id, "prelim", entry.rsplit("/", 1)[1], dict(values or VALUES), "")
+
+
+def judge(judge_id: str) -> Caller:
+    return Caller(judge_id, frozenset({"competition.judge"}))
+
+
+async def sheets_of(running: RunningService, c: Contest) -> int:
+    value: int = await running.pool.fetchval("SELECT count(*) FROM score_sheets WHERE contest_id = $1", c.id)
+    return value
+
+
+async def test_a_declared_conflict_refuses_a_first_sheet_the_replica_would_shortcut(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    c, pairs = await open_round(competition_stub, judges=2, entries=2)
+    app, logged = replica(competition_service)
+    (first_judge, first_entry), *rest = pairs
+    await judging.submit_score_sheet(app, judge(first_judge), sheet_of(c, first_entry), None)
+    assert app.open_rounds.shortcut(c.id, "prelim", "any", "one") is not None  # the round is remembered
+    judge_id, entry = next((j, e) for j, e in rest if j != first_judge)
+    await competition_stub.DeclareConflict(
+        pb.DeclareConflictRequest(entry=entry, reason="曾任该团队顾问"), metadata=judge_auth(judge_id)
+    )
+    logged.statements.clear()
+    with pytest.raises(DomainError) as refused:
+        await judging.submit_score_sheet(app, judge(judge_id), sheet_of(c, entry), None)
+    assert refused.value.reason == "CONFLICT_OF_INTEREST"
+    # The shortcut's write found no assignment, then the read let the domain decide.
+    assert len(logged.statements) == 2
+    assert await sheets_of(competition_service, c) == 1
+
+
+async def test_a_round_closed_by_another_replica_refuses_the_shortcut_and_bad_values_say_so_second(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    c, pairs = await open_round(competition_stub, judges=1, entries=3)
+    app, _ = replica(competition_service)
+    judge_id = pairs[0][0]
+    await judging.submit_score_sheet(app, judge(judge_id), sheet_of(c, pairs[0][1]), None)
+    # Another replica closes the round: this one still remembers it OPEN.
+    await competition_stub.CloseRound(
+        pb.CloseRoundRequest(name=c.round.name, force=True, reason="测试"), metadata=admin()
+    )
+    with pytest.raises(DomainError) as refused:
+        await judging.submit_score_sheet(app, judge(judge_id), sheet_of(c, pairs[1][1]), None)
+    assert refused.value.reason == "ROUND_NOT_OPEN"
+    assert app.open_rounds.shortcut(c.id, "prelim", pairs[2][1], judge_id) is None  # forgotten
+    # Values the remembered criteria refuse are not refused before the round's state is known.
+    app.open_rounds.saw_open(c.id, "prelim", 1, await criteria_of(competition_service, c))
+    with pytest.raises(DomainError) as refused:
+        await judging.submit_score_sheet(app, judge(judge_id), sheet_of(c, pairs[2][1], {"technology": 99}), None)
+    assert refused.value.reason == "ROUND_NOT_OPEN"
+    assert await sheets_of(competition_service, c) == 1
+
+
+async def criteria_of(running: RunningService, c: Contest) -> tuple[Any, ...]:
+    text = await running.pool.fetchval(
+        "SELECT criteria::text FROM rounds WHERE contest_id = $1 AND id = 'prelim'", c.id
+    )
+    return sheet_store.criteria_of(text)
+
+
+async def test_a_pair_scored_through_another_replica_gets_the_next_version(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    c, pairs = await open_round(competition_stub, judges=1, entries=2)
+    here, logged = replica(competition_service)
+    there, _ = replica(competition_service)
+    judge_id = pairs[0][0]
+    await judging.submit_score_sheet(here, judge(judge_id), sheet_of(c, pairs[0][1]), None)
+    # The pair is scored through the other replica, which this one does not know.
+    await judging.submit_score_sheet(there, judge(judge_id), sheet_of(c, pairs[1][1]), None)
+    logged.statements.clear()
+    corrected = await judging.submit_score_sheet(here, judge(judge_id), sheet_of(c, pairs[1][1]), None)
+    assert corrected.version == 2
+    assert len(logged.statements) == 3  # the shortcut's write found the pair scored: read, write
+    versions = await sheet_store.history(
+        competition_service.pool, c.id, "prelim", pairs[1][1].rsplit("/", 1)[1], judge_id
+    )
+    assert [v.version for v in versions] == [1, 2]
+
+
+async def test_a_request_id_used_before_replays_instead_of_taking_the_shortcut(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    c, pairs = await open_round(competition_stub, judges=1, entries=2)
+    judge_id, entry = pairs[0]
+    first = await submit_keyed(competition_stub, c, judge_id, entry, "shortcut-replay")
+    again = await submit_keyed(competition_stub, c, judge_id, entry, "shortcut-replay")
+    assert again == first and first.version == 1
+    # The same request id on another pair is the same request id: refused, nothing written.
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await submit_keyed(competition_stub, c, judge_id, pairs[1][1], "shortcut-replay")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert await sheets_of(competition_service, c) == 1
+
+
+def submit_keyed(stub: Any, c: Contest, judge_id: str, entry: str, request_id: str) -> Any:
+    return stub.SubmitScoreSheet(
+        pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores(), request_id=request_id),
+        metadata=judge_auth(judge_id),
+    )

@@ -12,11 +12,12 @@ import asyncpg
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import Caller
 from services.common.db import acquire
-from services.common.errors import aborted, not_found
+from services.common.errors import DomainError, aborted, not_found
 from services.common.idempotency import RequestKey, replayed
+from services.common.sql import Connection
 from services.common.uow import UnitOfWork
 from services.competition.api import codec
-from services.competition.app.context import App, run
+from services.competition.app.context import App, OpenRounds, run
 from services.competition.app.locks import Lock
 from services.competition.domain import assignment as planner
 from services.competition.domain import setup as rules
@@ -249,12 +250,19 @@ async def submit_score_sheet(
     """Two statements, no BEGIN/COMMIT: one read of everything the decision needs, then one write
     that re-checks, as guards, what may have changed in between (store.sheets.write_submitted). A
     failed guard writes nothing; the command then reads again and the domain decides on fresh data
-    (typically: the round closed → ROUND_NOT_OPEN, the assignment was withdrawn → NOT_ASSIGNED)."""
+    (typically: the round closed → ROUND_NOT_OPEN, the assignment was withdrawn → NOT_ASSIGNED).
+
+    A judge's first sheet in a round this replica has seen OPEN is one statement: the write alone,
+    its guards confirming what the read would have found (see ``first_sheet``)."""
     s = submission
-    judge_id = caller.subject
     async with acquire(app.pool) as connection:
+        written = await first_sheet(connection, app.open_rounds, caller, s, key)
+        if written is not None:
+            return written
         for _ in range(MAX_SHEET_ATTEMPTS):
-            context = await sheet_store.scoring_facts(connection, s.contest_id, s.round_id, s.entry_id, judge_id, key)
+            context = await sheet_store.scoring_facts(
+                connection, s.contest_id, s.round_id, s.entry_id, caller.subject, key
+            )
             if key is not None:
                 earlier = replayed(key, context.stored_hash, context.stored_response, pb.ScoreSheet)
                 if earlier is not None:
@@ -262,49 +270,116 @@ async def submit_score_sheet(
             refusal = scoring_refusal(context.facts)
             if refusal is not None:
                 raise refusal
-            round_rules = round_scoring(context.criteria)
-            validate_sheet_values(round_rules.criteria, s.values, "scores")
-            total = float(round_rules.scorer.score(s.values))  # sheet_score, with the round's scorer
-            sheet = ScoreSheet(
-                contest_id=s.contest_id,
-                round_id=s.round_id,
-                entry_id=s.entry_id,
-                judge_id=judge_id,
-                scores=dict(s.values),
-                comment=s.comment,
-                total=total,
-                version=(context.last_version or 0) + 1,
-                submit_time=datetime.now(UTC),
+            app.open_rounds.saw_open(s.contest_id, s.round_id, context.round_version, context.criteria)
+            scoring = round_scoring(context.criteria)
+            validate_sheet_values(scoring.criteria, s.values, "scores")
+            written = await write_sheet(
+                connection,
+                caller,
+                s,
+                scoring,
+                round_version=context.round_version,
+                current_version=context.current_version,
+                last_version=context.last_version,
+                key=key,
             )
-            # Built before the write, so that the write stores it with the request id.
-            response = codec.sheet_to_proto(sheet, round_rules.keys)
-            payload = {
-                "contest": s.contest_id,
-                "round": s.round_id,
-                "entry": s.entry_id,
-                "judge": judge_id,
-                "version": sheet.version,
-                # Floats as text: the audit payload must hash the same after a round trip.
-                "scores": {name: repr(value) for name, value in sorted(s.values.items())},
-                "total": repr(total),
-            }
-            try:
-                written = await sheet_store.write_submitted(
-                    connection,
-                    sheet,
-                    round_version=context.round_version,
-                    current_version=context.current_version,
-                    actor=caller.subject,
-                    audit_payload=payload,
-                    key=key,
-                    response=response,
-                )
-            except asyncpg.UniqueViolationError:
-                written = False  # a concurrent submit of the same sheet took this version
-            if written:
-                return response
+            if written is not None:
+                app.open_rounds.saw_scored(s.contest_id, s.round_id, s.entry_id, caller.subject)
+                return written
     raise aborted(
         "CONCURRENT_SUBMISSIONS",
         "the sheet kept changing while it was written (concurrent submissions); retry",
         {"entry": codec.entry_name(s.contest_id, s.entry_id)},
     )
+
+
+async def first_sheet(
+    connection: Connection, open_rounds: OpenRounds, caller: Caller, s: SheetSubmission, key: RequestKey | None
+) -> pb.ScoreSheet | None:
+    """The sheet written as the judge's first of the pair, without reading first, or None (nothing
+    written) when that cannot be confirmed: the caller then reads and decides.
+
+    It is written only where the read would have let the domain accept it. The round is remembered
+    OPEN at a version (so its criteria are known and the values valid), and the write's guards
+    confirm that it still is, that the pair was never scored (version 1), that the request id is
+    new, and that the assignment exists. An existing assignment stands for the rest of
+    ``may_score``: every change that would refuse the judge (a declared conflict, new affiliations
+    or organisations, leaving the panel) withdraws the assignment in its own transaction, which
+    waits for this write's FOR KEY SHARE of it, and its foreign keys keep the entry and the judge."""
+    remembered = open_rounds.shortcut(s.contest_id, s.round_id, s.entry_id, caller.subject)
+    if remembered is None:
+        return None
+    scoring = round_scoring(remembered.criteria)
+    try:
+        validate_sheet_values(scoring.criteria, s.values, "scores")
+    except DomainError:
+        return None  # refused, if at all, after the read: a closed round is reported before bad values
+    written = await write_sheet(
+        connection,
+        caller,
+        s,
+        scoring,
+        round_version=remembered.version,
+        current_version=None,
+        last_version=None,
+        key=key,
+    )
+    if written is None:
+        open_rounds.forget(s.contest_id, s.round_id)
+    else:
+        open_rounds.saw_scored(s.contest_id, s.round_id, s.entry_id, caller.subject)
+    return written
+
+
+async def write_sheet(
+    connection: Connection,
+    caller: Caller,
+    s: SheetSubmission,
+    scoring: RoundScoring,
+    *,
+    round_version: int,
+    current_version: int | None,
+    last_version: int | None,
+    key: RequestKey | None,
+) -> pb.ScoreSheet | None:
+    """Score the values (already validated against the round's criteria) and write the sheet as the
+    next version of the pair; None when a guard found the facts changed (nothing written)."""
+    total = float(scoring.scorer.score(s.values))  # sheet_score, with the round's scorer
+    sheet = ScoreSheet(
+        contest_id=s.contest_id,
+        round_id=s.round_id,
+        entry_id=s.entry_id,
+        judge_id=caller.subject,
+        scores=dict(s.values),
+        comment=s.comment,
+        total=total,
+        version=(last_version or 0) + 1,
+        submit_time=datetime.now(UTC),
+    )
+    # Built before the write, so that the write stores it with the request id.
+    response = codec.sheet_to_proto(sheet, scoring.keys)
+    payload = {
+        "contest": s.contest_id,
+        "round": s.round_id,
+        "entry": s.entry_id,
+        "judge": caller.subject,
+        "version": sheet.version,
+        # Floats as text: the audit payload must hash the same after a round trip.
+        "scores": {name: repr(value) for name, value in sorted(s.values.items())},
+        "total": repr(total),
+    }
+    try:
+        written = await sheet_store.write_submitted(
+            connection,
+            sheet,
+            round_version=round_version,
+            current_version=current_version,
+            last_version=last_version,
+            actor=caller.subject,
+            audit_payload=payload,
+            key=key,
+            response=response,
+        )
+    except asyncpg.UniqueViolationError:
+        written = False  # a concurrent submit of the same sheet took this version
+    return response if written else None
