@@ -442,6 +442,15 @@ def _position(order_by: str, value: Any, candidate_id: str) -> list[Any]:
     return [value.isoformat() if column == "create_time" else value, candidate_id]
 
 
+def _outer_order(order_by: str) -> str:
+    """The page's order over the subquery's columns (``position``, ``id``): the order its rows come
+    in, so that PostgreSQL (16 and later) aggregates them as they come. Ordered by ``rn`` instead,
+    the same order, it sorted the page's items again before concatenating them."""
+    _, descending = ORDERINGS[order_by]
+    direction = "DESC" if descending else "ASC"
+    return f"p.position {direction}, p.id {direction}"
+
+
 def _order(order_by: str) -> str:
     column, descending = ORDERINGS[order_by]
     direction = "DESC" if descending else "ASC"
@@ -476,7 +485,7 @@ async def list_page_encoded(
     page, args = _page_query(where_filter, order_by, after, limit, columns)
     row = await executor.fetchrow(
         "SELECT count(*) AS n, count(*) FILTER (WHERE p.item IS NULL) AS stale,"
-        f" string_agg(p.item, ''::bytea ORDER BY p.rn) FILTER (WHERE p.rn <= {size}) AS items,"
+        f" string_agg(p.item, ''::bytea ORDER BY {_outer_order(order_by)}) FILTER (WHERE p.rn <= {size}) AS items,"
         f" (array_agg(p.position) FILTER (WHERE p.rn = {size}))[1] AS last_position,"
         f" (array_agg(p.id) FILTER (WHERE p.rn = {size}))[1] AS last_id"
         f" FROM ({page}) p",
