@@ -43,29 +43,38 @@ MAX_ITEMS: dict[tuple[str, str], int] = {
 
 @functools.cache
 def _rule(field: FieldDescriptor) -> tuple[bool, int]:
-    """Whether the field holds messages to look into (not map entries), and its bound when repeated.
-    Once per field: reading the descriptor's options cost more than checking a request."""
-    is_message = field.message_type is not None and not field.message_type.GetOptions().map_entry
+    """Whether the field holds messages worth looking into (not map entries, and of a type that can
+    hold a list), and its bound when repeated. Once per field: reading the descriptor's options cost
+    more than checking a request."""
+    inner = field.message_type
+    look_inside = inner is not None and not inner.GetOptions().map_entry and _holds_lists(inner)
     owner = field.containing_type.full_name if field.containing_type is not None else ""
-    return is_message, MAX_ITEMS.get((owner, field.name), DEFAULT_MAX_ITEMS)
+    return look_inside, MAX_ITEMS.get((owner, field.name), DEFAULT_MAX_ITEMS)
 
 
 def check_repeated(message: Message, path: str, violations: ViolationCollector) -> None:
     """Add a violation for each repeated field of ``message`` (and of the messages in it) with too
     many items; the items of such a list are not looked at."""
     for field, value in message.ListFields():
-        is_message, bound = _rule(field)
-        if not is_message and not field.is_repeated:
-            continue
-        where = f"{path}.{field.name}" if path else field.name
+        look_inside, bound = _rule(field)
         if field.is_repeated:
             if len(value) > bound:
-                violations.add(where, f"at most {bound} items (got {len(value)})")
-            elif is_message:
+                violations.add(_where(path, field.name), f"at most {bound} items (got {len(value)})")
+            elif look_inside:
+                where = _where(path, field.name)
                 for i, item in enumerate(value):
                     check_repeated(item, f"{where}[{i}]", violations)
-        elif is_message:
-            check_repeated(value, where, violations)
+        elif look_inside:
+            check_repeated(value, _where(path, field.name), violations)
+
+
+def _where(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+@functools.cache
+def _holds_lists(message_type: Descriptor) -> bool:
+    return _may_repeat(message_type)
 
 
 def _may_repeat(message_type: Descriptor, seen: frozenset[str] = frozenset()) -> bool:
@@ -86,7 +95,7 @@ def bounded_requests(cls: Servicer) -> Servicer:
     """Class decorator: every CompetitionService method of ``cls`` checks its request's repeated fields
     (see :func:`check_repeated`) before it runs, whoever calls it."""
     for method in pb.DESCRIPTOR.services_by_name["CompetitionService"].methods:
-        if not _may_repeat(method.input_type):
+        if not _holds_lists(method.input_type):
             continue  # nothing to bound (GetRound's name, say): no check on every call
         original: Callable[[Any, Message, Any], Awaitable[Any]] = getattr(cls, method.name)
 
