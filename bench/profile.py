@@ -368,7 +368,10 @@ async def workloads(cluster: Cluster, config: Config, only: set[str]) -> list[Wo
     assert cluster.talent is not None and cluster.competition is not None
     health = Call(HEALTH_CHECK, health_pb2.HealthCheckRequest().SerializeToString())
     found: list[Workload] = [
-        Workload("talent.health", cluster.talent, HEALTH_CHECK, h2load_or_grpc(cluster.talent, health, config))
+        Workload("talent.health", cluster.talent, HEALTH_CHECK, h2load_or_grpc(cluster.talent, health, config)),
+        Workload(
+            "competition.health", cluster.competition, HEALTH_CHECK, h2load_or_grpc(cluster.competition, health, config)
+        ),
     ]
     reads = {"talent.get_candidate", "talent.list_candidates"}
     names: list[str] = []

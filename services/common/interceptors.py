@@ -406,15 +406,33 @@ class _WrappedGenericHandler(grpc.GenericRpcHandler):
         return wrapped
 
 
+class _MethodTable(grpc.GenericRpcHandler):
+    """The wrapped handlers of every method a service registered by name: one dict look-up a call."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        return self.handlers.get(handler_call_details.method)
+
+
 class MountingServer:
     """What the mount functions (generated ``add_*Servicer_to_server``, health, reflection) register
-    on: the real server, with every method handler passed through the wrapper once, at start-up."""
+    on: the real server, with every method handler passed through the wrapper once, at start-up.
+
+    Methods are served through grpc's generic path only, never registered by name with the server:
+    grpc.aio's accept loop keeps one pending request per registered method and waits on all of them
+    for every call (``asyncio.wait`` over 47 futures for competition's methods and health's), which
+    cost each call more than the whole platform wrapper. Through the generic path it waits on one."""
 
     def __init__(self, server: aio.Server, wrapper: CallWrapper) -> None:
         self._server = server
         self._wrapper = wrapper
         # method -> (its handler, the wrapped handler): one entry per method, however often asked.
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        # Asked first: the generated code registers each service both generically and by name.
+        self._table = _MethodTable()
+        server.add_generic_rpc_handlers((self._table,))
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         known = self._wrapped.get(method)
@@ -428,10 +446,9 @@ class MountingServer:
         self._server.add_generic_rpc_handlers([_WrappedGenericHandler(h, self._wrap) for h in generic_rpc_handlers])
 
     def add_registered_method_handlers(self, service_name: str, method_handlers: dict[str, Any]) -> None:
-        self._server.add_registered_method_handlers(
-            service_name,
-            {name: self._wrap(f"/{service_name}/{name}", handler) for name, handler in method_handlers.items()},
-        )
+        for name, handler in method_handlers.items():
+            method = f"/{service_name}/{name}"
+            self._table.handlers[method] = self._wrap(method, handler)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._server, name)

@@ -164,3 +164,37 @@ async def test_a_stalled_stderr_does_not_stall_the_calls(postgres_url: str) -> N
         os.close(unread)
     # Blocked on a full pipe, an event loop writing its own log lines would answer none of them.
     assert codes == {grpc.StatusCode.INVALID_ARGUMENT}
+
+
+async def test_methods_are_served_through_the_generic_path_only(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """grpc.aio's accept loop waits on one pending request per method registered by name, on every
+    call; served generically, it waits on one. Every method must still answer, wrapped."""
+    registered: list[str] = []
+    original = aio._server.Server.add_registered_method_handlers
+
+    def recording(self: Any, service_name: str, handlers: dict[str, Any]) -> None:
+        registered.append(service_name)
+        original(self, service_name, handlers)
+
+    monkeypatch.setattr(aio._server.Server, "add_registered_method_handlers", recording)
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url))
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            assert (
+                await health.Check(health_pb2.HealthCheckRequest())
+            ).status == health_pb2.HealthCheckResponse.SERVING
+            stub = talent_pb2_grpc.TalentServiceStub(channel)
+            assert (await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)).programmes
+            with pytest.raises(aio.AioRpcError) as refused:
+                await stub.ListProgrammes(pb.ListProgrammesRequest())
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED  # the wrapper ran
+            unknown = channel.unary_unary("/talent.v1.TalentService/NoSuchMethod")
+            with pytest.raises(aio.AioRpcError) as missing:
+                await unknown(b"")
+            assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await running.stop(grace=1.0)
+    assert registered == []
