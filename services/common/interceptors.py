@@ -422,7 +422,7 @@ class MountingServer:
 
     Methods are served through grpc's generic path only, never registered by name with the server:
     grpc.aio's accept loop keeps one pending request per registered method and waits on all of them
-    for every call (``asyncio.wait`` over 47 futures for competition's methods and health's), which
+    for every call (``asyncio.wait`` over one future per method: competition has 44 of its own), which
     cost each call more than the whole platform wrapper. Through the generic path it waits on one."""
 
     def __init__(self, server: aio.Server, wrapper: CallWrapper) -> None:
