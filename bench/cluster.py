@@ -269,6 +269,16 @@ class Cluster:
             await connection.close()
         return self.postgres.url.rpartition("/")[0] + f"/{name}"
 
+    async def analyze(self) -> None:
+        """Planner statistics for everything seeded so far, as ``bench.bare`` takes them for its table:
+        both sides of a ratio are then planned from statistics, instead of the services' tables
+        depending on when autovacuum first wakes (before it, ListCandidates sorted every live row)."""
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+
     def postgres_cpu_seconds(self) -> float:
         """CPU time of the PostgreSQL server and its live backends (Linux /proc; 0 elsewhere)."""
         pid_file = self.postgres.pgdata / "postmaster.pid"

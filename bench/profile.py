@@ -472,6 +472,7 @@ async def run(args: argparse.Namespace, console: Console, py_spy: str) -> list[O
     async with Cluster(keep=args.keep) as cluster:
         with console.status("setting up…"):
             chosen = await workloads(cluster, PROFILE_CONFIG, set(args.only))
+            await cluster.analyze()
         for workload in chosen:
             with console.status(f"profiling {workload.key} for {args.seconds:.0f} s…"):
                 outcomes.append(await profile(workload, args.seconds, args.out, py_spy, blocking=args.blocking))

@@ -72,6 +72,7 @@ async def run(report: Report, cluster: Cluster, config: Config, console: Console
             contest = await competition.prepare(report, cluster.competition, config)
         if contest is None:
             report.scale = {"measured": False, "reason": report.competition["reason"]}
+    await cluster.analyze()
     talent_svc, competition_svc = cluster.talent, cluster.competition
     repeat_tool = "h2load" if h2load_path() else "grpc.aio"
     tag = repeat_tool.replace(".", "_")
