@@ -32,15 +32,15 @@ def table(results: dict[str, Any]) -> str:
         if not m["baseline"] or m["kind"] != "throughput":
             continue
         ceiling = measurements[m["baseline"]]
-        ratio = f"{m['ratio_to_baseline']:.2f}"
+        ratio = f"{m['ratio_to_baseline']:.3f}"
         if len(m["ratio_rounds"]) > 1:
-            ratio += f" ({m['ratio_min']:.2f}–{m['ratio_max']:.2f})"
+            ratio += f" ({m['ratio_min']:.3f}–{m['ratio_max']:.3f})"
         lines.append(
             f"| {m['service']} {m['rpc']} | {m['tool']} | {m['rate_per_second']:,.0f} "
             f"| {ceiling['rpc']}: {ceiling['rate_per_second']:,.0f} | {ratio} "
             f"| ≥ {m['goal_ratio']:g}{verdict(m['goal_met'])} "
             f"| {m['server_cpu_ms_per_request']:.2f} | {m['baseline_cpu_ms_per_request']:.2f} "
-            f"| {m['overhead_cpu_ms_per_request']:+.2f}{verdict(m['overhead_goal_met'])} "
+            f"| {m['overhead_cpu_ms_per_request']:+.3f}{verdict(m['overhead_goal_met'])} "
             f"| {m['postgres_cpu_ms_per_request']:.2f} (bare {m['baseline_postgres_cpu_ms_per_request']:.2f}) "
             f"| {per_call(statements, m['key'])} (bare {per_call(statements, m['baseline'])}) |"
         )

@@ -228,7 +228,7 @@ class Report:
                 ceiling = f"{m.baseline.removeprefix('bare.')} ({m.baseline_rate_per_second:,.0f})"
                 ratio = f"{m.ratio_to_baseline:.3f}"
                 if len(m.ratio_rounds) > 1:
-                    ratio += f" ({m.ratio_min:.2f}–{m.ratio_max:.2f})"
+                    ratio += f" ({m.ratio_min:.3f}–{m.ratio_max:.3f})"
                 goal = f"≥ {m.goal_ratio:g} {verdict(m.goal_met)}" if m.goal_ratio else ""
             else:
                 ceiling = m.baseline.removeprefix("bare.")
