@@ -15,6 +15,7 @@ UNKNOWN raised inside grpc before any of this runs.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -115,9 +116,14 @@ class CallGate:
     those admitted before finish; ``drained()`` waits for them."""
 
     def __init__(self, domain: str, limit: int, queue_timeout: float) -> None:
-        self._slots = asyncio.Semaphore(limit)
+        self._limit = limit
         self._queue_timeout = queue_timeout
+        # Admitted calls (``_in_flight``) hold a slot (``_running``) or wait for one in ``_waiting``,
+        # first come, first served. A call that finds a slot free takes it with two comparisons; only
+        # calls beyond the bound pay for a future. A leaving call hands its slot to the first waiter.
         self._in_flight = 0
+        self._running = 0
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self._idle = asyncio.Event()
         self._idle.set()
         self.accepting = True
@@ -145,30 +151,55 @@ class CallGate:
     def in_flight(self) -> int:
         return self._in_flight
 
-    def admit(self) -> None:
+    def admit(self) -> bool:
+        """Admit a call: True when it holds a slot now, False when it must ``wait_turn()`` first.
+        A call holding a slot ends with ``leave()``."""
         if not self.accepting:
             self._last_refusal = time.monotonic()
             raise Refused(*self._closing)
         self._in_flight += 1
-        self._idle.clear()
+        if self._in_flight == 1:
+            self._idle.clear()
+        if self._running < self._limit and not self._waiting:
+            self._running += 1
+            return True
+        return False
+
+    async def wait_turn(self) -> None:
+        """Wait up to ``queue_timeout`` for a slot. Refused (RESOURCE_EXHAUSTED) after that, and on
+        cancellation, the call has left: it holds no slot and no place in the queue."""
+        turn = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            async with asyncio.timeout(self._queue_timeout):
+                await turn
+        except BaseException as error:  # timed out, or the call was cancelled
+            if turn.done() and not turn.cancelled():
+                self.leave()  # handed a slot in the same turn as the wait ended: pass it on
+            else:
+                turn.cancel()
+                with contextlib.suppress(ValueError):  # a leave() may have dropped it already
+                    self._waiting.remove(turn)
+                self._depart()
+            if isinstance(error, TimeoutError):
+                raise Refused(*self._busy) from None
+            raise
 
     def leave(self) -> None:
+        """A call holding a slot is done: the slot goes to the first waiter still waiting."""
+        self._running -= 1
+        waiting = self._waiting
+        while waiting and self._running < self._limit:
+            turn = waiting.popleft()
+            if not turn.done():  # done: cancelled, its call is leaving by itself
+                turn.set_result(None)
+                self._running += 1
+        self._depart()
+
+    def _depart(self) -> None:
         self._in_flight -= 1
         if self._in_flight == 0:
             self._idle.set()
-
-    async def acquire(self) -> None:
-        if not self._slots.locked():
-            await self._slots.acquire()  # free: returns without suspending
-            return
-        try:
-            async with asyncio.timeout(self._queue_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Refused(*self._busy) from None
-
-    def release(self) -> None:
-        self._slots.release()
 
     def close(self) -> None:
         self.accepting = False
@@ -266,9 +297,7 @@ class CallWrapper:
         decode = _decoder(handler)
         verify = self.verifier.verify
         gate = self.gate
-        started = metrics.started
-        handled = metrics.handled
-        handling_seconds = metrics.handling_seconds
+        finished = metrics.finished
         failure = self._failure
         access_log = self._access_log
         # A successful read is logged at the sample rate; anything else always.
@@ -279,19 +308,15 @@ class CallWrapper:
         async def call(body: bytes, context: aio.ServicerContext) -> Any:
             request_id, authorization = _scan(context.invocation_metadata())
             request_id_var.set(request_id)
-            started.inc()
+            metrics.started += 1
             begin = clock()
             code = grpc.StatusCode.OK
             try:
-                gate.admit()
+                if not gate.admit():
+                    await gate.wait_turn()
                 try:
                     current_caller.set(await verify(authorization))
-                    request = decode(body)
-                    await gate.acquire()
-                    try:
-                        response = await behavior(request, context)
-                    finally:
-                        gate.release()
+                    response = await behavior(decode(body), context)
                 finally:
                     gate.leave()
                 code = _code_of(context)
@@ -307,8 +332,7 @@ class CallWrapper:
                 raise  # abort_with_status always raises
             finally:
                 elapsed = clock() - begin
-                handled(code).inc()
-                handling_seconds.observe(elapsed)
+                finished(code, elapsed)
                 if code is not ok or rate >= 1.0 or (rate > 0.0 and random.random() < rate):
                     access_log(method, code, elapsed, context)
 
@@ -320,15 +344,13 @@ class CallWrapper:
         """Health/Check: counted like any call, but no token, no bound, no access line unless it fails."""
         behavior: Behavior = handler.unary_unary
         decode = _decoder(handler)
-        started = metrics.started
-        handled = metrics.handled
-        handling_seconds = metrics.handling_seconds
+        finished = metrics.finished
         failure = self._failure
         access_log = self._access_log
         clock = time.perf_counter
 
         async def call(body: bytes, context: aio.ServicerContext) -> Any:
-            started.inc()
+            metrics.started += 1
             begin = clock()
             code = grpc.StatusCode.OK
             try:
@@ -346,8 +368,7 @@ class CallWrapper:
                 raise
             finally:
                 elapsed = clock() - begin
-                handled(code).inc()
-                handling_seconds.observe(elapsed)
+                finished(code, elapsed)
                 if code in SERVER_FAULT_CODES:
                     access_log(method, code, elapsed, context)
 

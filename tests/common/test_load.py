@@ -192,14 +192,17 @@ async def test_refusals_do_not_pile_up_tracebacks() -> None:
     """Each refusal is its own exception: re-raising one shared instance grows its traceback with
     every refused call (a leak under sustained overload)."""
     gate = CallGate("talent", 1, 0.0)
-    await gate.acquire()
+    assert gate.admit()
     refusals = []
     for _ in range(3):
+        assert not gate.admit()
         with pytest.raises(Refused) as caught:
-            await gate.acquire()
+            await gate.wait_turn()
         refusals.append(caught.value)
     assert len({id(r) for r in refusals}) == 3
     depths = [len(traceback.extract_tb(r.__traceback__)) for r in refusals]
     assert depths[0] == depths[-1], depths
     assert refusals[0].code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    gate.release()
+    assert gate.in_flight == 1
+    gate.leave()
+    assert gate.in_flight == 0
