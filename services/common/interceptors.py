@@ -40,7 +40,7 @@ from services.common.grpc_errors import (
     request_status,
     to_status,
 )
-from services.common.logs import request_id_var
+from services.common.logs import log_fields, request_id_var
 from services.common.metrics import GrpcServerMetrics, MethodMetrics
 from services.common.wire import passing_encoded
 
@@ -264,7 +264,7 @@ class CallWrapper:
             "subject": caller.subject if caller else None,
             "peer": context.peer(),
         }
-        log.log(logging.WARNING if code in SERVER_FAULT_CODES else logging.INFO, "rpc", extra={"fields": fields})
+        log_fields(log, logging.WARNING if code in SERVER_FAULT_CODES else logging.INFO, "rpc", fields)
 
     def _failure(self, error: BaseException, method: str) -> tuple[grpc.StatusCode, grpc.Status | None]:
         """The code a failed call ends with, and the status to abort with (None: re-raise as is)."""

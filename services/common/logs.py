@@ -17,9 +17,36 @@ import queue
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+
+def _line(
+    service: str,
+    created: float,
+    level: str,
+    logger: str,
+    message: str,
+    request_id: str,
+    fields: object,
+    trace: str | None = None,
+) -> str:
+    entry: dict[str, Any] = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z",
+        "level": level,
+        "service": service,
+        "logger": logger,
+        "message": message,
+    }
+    if request_id:
+        entry["request_id"] = request_id
+    if isinstance(fields, dict):
+        entry.update(fields)
+    if trace:
+        entry["trace"] = trace
+    return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,28 +55,48 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "service": self.service,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        request_id = getattr(record, "request_id", None) or request_id_var.get()
-        if request_id:
-            entry["request_id"] = request_id
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            entry.update(fields)
-        if record.exc_info:
-            entry["trace"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _line(
+            self.service,
+            record.created,
+            record.levelname,
+            record.name,
+            record.getMessage(),
+            getattr(record, "request_id", None) or request_id_var.get(),
+            getattr(record, "fields", None),
+            self.formatException(record.exc_info) if record.exc_info else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A line queued without a LogRecord (see :func:`log_fields`)."""
+
+    created: float
+    level: int
+    logger: str
+    message: str
+    request_id: str
+    fields: dict[str, Any]
+
+
+def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:
+    """``logger.log(level, message, extra={"fields": fields})``, the same line, for a line per call
+    (the access log): when the writer thread is the only place lines go, the line is queued as it is,
+    without building a LogRecord and passing it through the logger's handlers on the event loop.
+    Measured on CreateCandidate, whose every call is logged: a line cost 0.05 ms of service CPU."""
+    if not logger.isEnabledFor(level):
+        return
+    handler = _writer.handler if _writer is not None else None
+    if handler is None or logging.root.handlers != [handler] or logger.handlers:
+        logger.log(level, message, extra={"fields": fields})  # someone else listens too (tests, tools)
+        return
+    handler.enqueue(_Line(time.time(), level, logger.name, message, request_id_var.get(), fields))
 
 
 # Records waiting for the writer beyond this are dropped (and counted): a stderr that stopped
 # draining must cost lines, not memory.
 MAX_QUEUED_RECORDS = 20_000
-Records = queue.SimpleQueue[logging.LogRecord]
+Records = queue.SimpleQueue[logging.LogRecord | _Line]
 
 
 class _ContextQueueHandler(logging.handlers.QueueHandler):
@@ -67,7 +114,7 @@ class _ContextQueueHandler(logging.handlers.QueueHandler):
             record.request_id = request_id_var.get()
         return record
 
-    def enqueue(self, record: logging.LogRecord) -> None:
+    def enqueue(self, record: logging.LogRecord | _Line) -> None:
         if self.queue.qsize() >= MAX_QUEUED_RECORDS:
             self.dropped += 1
             return
@@ -85,14 +132,15 @@ class _BatchWriter:
     def __init__(
         self,
         handler: _ContextQueueHandler,
-        formatter: logging.Formatter,
+        service: str,
         stream: TextIO,
         interval: float,
     ) -> None:
-        self._handler = handler
+        self.handler = handler
         self._records = handler.queue
         self._reported_drops = 0
-        self._formatter = formatter
+        self._service = service
+        self._formatter = JsonFormatter(service)
         self._stream = stream
         self._interval = interval
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
@@ -113,7 +161,7 @@ class _BatchWriter:
                 while True:
                     batch.append(self._records.get_nowait())
             lines = [self._format(record) for record in batch if record is not _STOP]
-            dropped = self._handler.dropped - self._reported_drops
+            dropped = self.handler.dropped - self._reported_drops
             if dropped:
                 self._reported_drops += dropped
                 lines.append(
@@ -127,11 +175,17 @@ class _BatchWriter:
             if any(record is _STOP for record in batch):
                 return
 
-    def _format(self, record: logging.LogRecord) -> str:
+    def _format(self, record: logging.LogRecord | _Line) -> str:
         try:
+            if isinstance(record, _Line):
+                name = logging.getLevelName(record.level)
+                return _line(
+                    self._service, record.created, name, record.logger, record.message, record.request_id, record.fields
+                )
             return self._formatter.format(record)
         except Exception:
-            return json.dumps({"level": "ERROR", "message": "unformattable log record", "logger": record.name})
+            logger = record.logger if isinstance(record, _Line) else record.name
+            return json.dumps({"level": "ERROR", "message": "unformattable log record", "logger": logger})
 
 
 # Lines reach stderr at most this long after they are logged.
@@ -144,7 +198,7 @@ def configure_logging(service: str, level: str) -> None:
     global _writer
     stop_logging()
     handler = _ContextQueueHandler(queue.SimpleQueue())
-    _writer = _BatchWriter(handler, JsonFormatter(service), sys.stderr, WRITE_INTERVAL_SECONDS)
+    _writer = _BatchWriter(handler, service, sys.stderr, WRITE_INTERVAL_SECONDS)
     _writer.start()
     atexit.register(stop_logging)
     root = logging.getLogger()

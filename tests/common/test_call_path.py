@@ -4,8 +4,10 @@ log sampleable and written off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -198,3 +200,43 @@ async def test_methods_are_served_through_the_generic_path_only(
     finally:
         await running.stop(grace=1.0)
     assert registered == []
+
+
+def spawn_logging_to(path: Any, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    with open(path, "wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "services.talent"], env=environment, stderr=log)
+
+
+async def test_access_lines_reach_stderr_as_json_with_the_request_id(postgres_url: str, tmp_path: Any) -> None:
+    """The line the service process itself writes (queued without a LogRecord, formatted by the
+    writer thread): one JSON object per call, with the caller's request id, subject and peer."""
+    grpc_port = free_port()
+    environment = await talent_process_environment(postgres_url, grpc_port)
+    log_path = tmp_path / "talent.log"
+    process = spawn_logging_to(log_path, environment)
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            await asyncio.wait_for(channel.channel_ready(), timeout=60)
+            stub = talent_pb2_grpc.TalentServiceStub(channel)
+            with pytest.raises(aio.AioRpcError):
+                await stub.GetCandidate(
+                    pb.GetCandidateRequest(name="bad"), metadata=(*VIEWER, ("x-request-id", "trace-me-1")), timeout=20
+                )
+    finally:
+        process.terminate()  # a clean exit writes out what is queued
+        await asyncio.to_thread(process.wait, 30)
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    [line] = [line for line in lines if line.get("request_id") == "trace-me-1"]
+    assert line["peer"].startswith("ipv4:127.0.0.1:")
+    del line["peer"], line["duration_ms"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line.pop("time"))
+    assert line == {
+        "level": "INFO",
+        "service": "talent",
+        "logger": "rpc",
+        "message": "rpc",
+        "request_id": "trace-me-1",
+        "method": "/talent.v1.TalentService/GetCandidate",
+        "code": "INVALID_ARGUMENT",
+        "subject": "viewer-1",
+    }
