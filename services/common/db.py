@@ -166,8 +166,12 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     rolls back an open transaction on release whatever this does."""
 
 
+# One encoder for every JSON parameter: json.dumps with any non-default option builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(value)
 
 
 def _json_loads(value: str) -> Any:

@@ -51,6 +51,10 @@ def filter_fingerprint(request: Message) -> str:
     return digest.hexdigest()[:32]
 
 
+# json.dumps with any non-default option builds a new encoder per call; a page token is made per page.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 class PageTokens:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
@@ -59,7 +63,7 @@ class PageTokens:
         return hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
 
     def encode(self, position: list[Any], request: Message) -> str:
-        body = json.dumps({"p": position, "f": filter_fingerprint(request)}, separators=(",", ":")).encode()
+        body = _COMPACT.encode({"p": position, "f": filter_fingerprint(request)}).encode()
         return base64.urlsafe_b64encode(body + self._sign(body)).decode().rstrip("=")
 
     def decode(self, token: str, request: Message) -> list[Any] | None:

@@ -35,9 +35,13 @@ GENESIS_HASH: Final = "0" * 64
 CHECKPOINT_LABEL: Final = "competition.audit.checkpoint.v1"
 
 
+# Built once: json.dumps with any non-default option builds a new encoder per call (one per write).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_payload(event: Mapping[str, Any]) -> bytes:
     """Sorted keys, no whitespace, UTF-8 as is; NaN and infinities are refused (not JSON)."""
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _CANONICAL.encode(event).encode("utf-8")
 
 
 def format_occurred_at(moment: datetime) -> str:
