@@ -34,7 +34,7 @@ def _line(
     trace: str | None = None,
 ) -> str:
     entry: dict[str, Any] = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z",
+        "time": f"{_second(int(created))}.{int(created % 1 * 1000):03d}Z",
         "level": level,
         "service": service,
         "logger": logger,
@@ -46,7 +46,21 @@ def _line(
         entry.update(fields)
     if trace:
         entry["trace"] = trace
-    return json.dumps(entry, ensure_ascii=False, default=str)
+    return _ENCODER.encode(entry)
+
+
+# Built once (json.dumps with options builds an encoder per line); ``default=str`` for odd field values.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+# The last second formatted, and its text: lines come many to a second.
+_last_second: tuple[int, str] = (-1, "")
+
+
+def _second(seconds: int) -> str:
+    global _last_second
+    cached = _last_second  # one read: another thread may replace it, never half of it
+    if cached[0] != seconds:
+        cached = _last_second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return cached[1]
 
 
 class JsonFormatter(logging.Formatter):
