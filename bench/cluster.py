@@ -85,8 +85,11 @@ class ServiceProcess:
         database_url: str,
         work_dir: Path,
         postgres_cpu: Callable[[], float] = lambda: 0.0,
+        source: Path = REPOSITORY,
     ) -> None:
         self.module = module
+        # The checkout the service runs from (bench.ab runs other builds from their worktrees).
+        self.source = source
         self.postgres_cpu = postgres_cpu
         self.prefix = prefix
         self.database_url = database_url
@@ -129,7 +132,7 @@ class ServiceProcess:
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=REPOSITORY,
+                cwd=self.source,
             )
 
     async def start(self) -> None:

@@ -9,6 +9,7 @@ is asserted as met."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -199,3 +200,20 @@ def test_sql_statements_per_call_are_counted_for_every_compared_rpc(results: dic
     assert counted["talent.health"]["per_call"] == 0 and counted["bare.echo"]["per_call"] == 0
     assert counted["bare.insert"]["statements"]["INSERT INTO bare.writes (id, owner, body) VALUES ($1, $2, $3)"] == 1
     assert counted["bare.select"]["statements"]["SELECT body FROM bare.reads WHERE id = $1"] == 1
+
+
+@pytest.mark.slow
+def test_ab_compares_two_builds_side_by_side() -> None:
+    """bench.ab runs the working tree and HEAD (from a temporary worktree) next to the bare INSERT,
+    checks every call's code on the servers' own counters, and leaves no worktree behind."""
+    command = [sys.executable, "-m", "bench.ab", ".", "HEAD", "--rpc", "create", "--copies", "1"]
+    command += ["--rounds", "1", "--seconds", "1", "--creates", "4000"]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == [". #1", "HEAD #1", "bare insert"]
+    assert (
+        "bench-ab-" not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
+    )
