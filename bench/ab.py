@@ -1,11 +1,12 @@
-"""``python -m bench.ab REV [REV …] [--rpc get|list|create]``: builds of the talent service, side by side.
+"""``python -m bench.ab REV [REV …] [--rpc get|list|create|submit]``: builds of a service, side by side.
 
 Each revision (``.`` is the working tree; anything else is checked out into a temporary git
-worktree) runs as ``--copies`` talent processes on one embedded PostgreSQL, next to the bare
-ceiling of the RPC. Rounds are interleaved: every process gets one slice per round, with the same
-tool and concurrency as ``make bench`` (h2load for the reads, grpc.aio with unique requests for
-CreateCandidate). Per process it prints the rate's median and its ratio to the ceiling, and the
-service CPU per call (all threads, from /proc), which varies less than rates do.
+worktree) runs as ``--copies`` processes of the RPC's service (talent, or competition for
+SubmitScoreSheet) on one embedded PostgreSQL, next to the bare ceiling of the RPC. Rounds are
+interleaved: every process gets one slice per round, with the same tool and concurrency as
+``make bench`` (h2load for the reads, grpc.aio with unique requests for the writes). Per process it
+prints the rate's median and its ratio to the ceiling, and the service CPU per call (all threads,
+from /proc), which varies less than rates do.
 
 Two copies of each build show the noise between processes (about ±0.01 ms of CPU per call on the
 2-core machine this was written on): a difference smaller than that is not one. This is how a
@@ -24,16 +25,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grpc import aio
 from rich.console import Console
 from rich.table import Table
 
-from bench import bare, talent
+from bench import bare, competition, talent
 from bench.cluster import REPOSITORY, Cluster, ServiceProcess
+from bench.config import FULL
 from bench.loadgen import Call, LoadResult, h2load_path, run_grpc, run_h2load
+from protos.competition.v1 import competition_pb2_grpc
 from protos.talent.v1 import talent_pb2 as pb
 
 CONCURRENCY, H2LOAD_SHAPE = 32, (4, 8)
-CEILINGS = {"get": "select", "list": "page", "create": "insert"}
+CEILINGS = {"get": "select", "list": "page", "create": "insert", "submit": "insert"}
+WRITES = {"create", "submit"}
+# Unique write calls per process and second of slices, by default: above what a build here reaches.
+WRITES_PER_SECOND = 2000
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,6 +57,7 @@ class Contender:
     offset: int = 0
     rates: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
+    postgres_ms: list[float] = field(default_factory=list)
 
     async def slice(self, seconds: float, *, record: bool) -> None:
         assert self.process.process is not None
@@ -70,7 +78,8 @@ class Contender:
             result = await asyncio.to_thread(
                 run_h2load, self.process.target, self.calls[0], clients=clients, streams=streams, seconds=seconds
             )
-        handled = (await asyncio.to_thread(self.process.counters)).minus(counted).handled
+        delta = (await asyncio.to_thread(self.process.counters)).minus(counted)
+        handled = delta.handled
         # The server's own count of codes, as make bench checks: a build that fails fast is no faster.
         # A timed slice ends by cancelling the calls still in flight.
         failed = {k: n for k, n in handled.items() if k[1] != "OK" and not (k[1] == "Cancelled" and n <= CONCURRENCY)}
@@ -79,6 +88,8 @@ class Contender:
         if record:
             self.rates.append(result.rate)
             self.cpu_ms.append((cpu_seconds(self.process.process.pid) - before) / result.requests * 1000)
+            # Slices run one at a time, so the database's CPU in a slice is this process's calls'.
+            self.postgres_ms.append(delta.postgres_cpu_seconds / result.requests * 1000)
 
 
 @contextlib.contextmanager
@@ -117,23 +128,36 @@ def unique_creates(variant: int, count: int) -> list[Call]:
 async def run(args: argparse.Namespace, console: Console) -> list[Contender]:
     with checkouts(args.revisions) as trees:
         async with Cluster(keep=args.keep) as cluster:
-            names = await talent.seed_applications(cluster.talent, 300) if cluster.talent else []
-            contenders: list[Contender] = []
+            service, prefix = ("competition", "COMPETITION_") if args.rpc == "submit" else ("talent", "TALENT_")
+            names = (
+                await talent.seed_applications(cluster.talent, 300) if service == "talent" and cluster.talent else []
+            )
+            processes: list[tuple[str, ServiceProcess]] = []
             for index, revision in enumerate(args.revisions):
                 for copy in range(args.copies):
                     process = ServiceProcess(
-                        "talent",
-                        "TALENT_",
+                        service,
+                        prefix,
                         cluster.database_url,
                         cluster.work_dir,
                         cluster.postgres_cpu_seconds,
                         source=trees[revision],
                     )
-                    process.log_path = cluster.work_dir / f"talent-ab-{index}-{copy}.log"
+                    process.log_path = cluster.work_dir / f"{service}-ab-{index}-{copy}.log"
                     cluster.extra.append(process)
                     await process.start()
-                    variant = index * args.copies + copy
-                    contenders.append(Contender(f"{revision} #{copy + 1}", process, *calls_for(args, names, variant)))
+                    processes.append((f"{revision} #{copy + 1}", process))
+            if args.rpc == "submit":
+                assert cluster.competition is not None
+                with console.status("setting up the contest…"):
+                    shares = await sheet_shares(cluster.competition, len(processes), args.writes)
+                pairs = zip(processes, shares, strict=True)
+                contenders = [Contender(name, process, calls, True) for (name, process), calls in pairs]
+            else:
+                contenders = [
+                    Contender(name, process, *calls_for(args, names, variant))
+                    for variant, (name, process) in enumerate(processes)
+                ]
             ceiling = await cluster.start_bare(CEILINGS[args.rpc])
             contenders.append(Contender(f"bare {CEILINGS[args.rpc]}", ceiling, *ceiling_calls(args)))
             await cluster.analyze()
@@ -144,9 +168,21 @@ async def run(args: argparse.Namespace, console: Console) -> list[Contender]:
     return contenders
 
 
+async def sheet_shares(service: ServiceProcess, processes: int, sheets: int) -> list[list[Call]]:
+    """One OPEN round with ``sheets`` unique score sheets per process (make bench's contest, judges and
+    criteria), set up through ``service``; each process is given its own assignments."""
+    judges_per_entry = FULL.judges_per_entry
+    entries = -(-sheets * processes // judges_per_entry)
+    async with aio.insecure_channel(service.target) as channel:
+        stub = competition_pb2_grpc.CompetitionServiceStub(channel)
+        round_name, assignments = await competition.set_up(stub, FULL, [], entries=entries)
+    calls = competition.sheet_calls(round_name, assignments)  # judges already interleaved
+    return [calls[i::processes] for i in range(processes)]
+
+
 def calls_for(args: argparse.Namespace, names: list[str], variant: int) -> tuple[list[Call], bool]:
     if args.rpc == "create":
-        return unique_creates(variant, args.creates), True
+        return unique_creates(variant, args.writes), True
     if args.rpc == "get":
         request = pb.GetCandidateRequest(name=names[len(names) // 2]).SerializeToString()
         return [Call(talent.GET_CANDIDATE, request, talent.VIEWER)], False
@@ -155,8 +191,8 @@ def calls_for(args: argparse.Namespace, names: list[str], variant: int) -> tuple
 
 
 def ceiling_calls(args: argparse.Namespace) -> tuple[list[Call], bool]:
-    if args.rpc == "create":
-        return [Call(bare.INSERT, bare.insert_request(n)) for n in range(args.creates * 3)], True
+    if args.rpc in WRITES:
+        return [Call(bare.INSERT, bare.insert_request(n)) for n in range(args.writes * 3)], True
     if args.rpc == "get":
         return [Call(bare.SELECT, bare.select_request(7))], False
     return [Call(bare.PAGE, bare.page_request(7))], False
@@ -165,12 +201,20 @@ def ceiling_calls(args: argparse.Namespace) -> tuple[list[Call], bool]:
 def render(contenders: list[Contender], console: Console) -> None:
     ceiling = statistics.median(contenders[-1].rates)
     table = Table(title="Same-run A/B: median of the rounds (each round's figure in brackets)")
-    for column in ("process", "req/s", "÷ ceiling", "service CPU ms/call"):
+    for column in ("process", "req/s", "÷ ceiling", "service CPU ms/call", "PostgreSQL CPU ms/call"):
         table.add_column(column, justify="left" if column == "process" else "right")
     for c in contenders:
         rate, cpu = statistics.median(c.rates), statistics.median(c.cpu_ms)
         rounds = ", ".join(f"{x:.3f}" for x in c.cpu_ms)
-        table.add_row(c.name, f"{rate:,.0f}", f"{rate / ceiling:.3f}", f"{cpu:.4f} ({rounds})")
+        postgres = statistics.median(c.postgres_ms)
+        postgres_rounds = ", ".join(f"{x:.3f}" for x in c.postgres_ms)
+        table.add_row(
+            c.name,
+            f"{rate:,.0f}",
+            f"{rate / ceiling:.3f}",
+            f"{cpu:.4f} ({rounds})",
+            f"{postgres:.4f} ({postgres_rounds})",
+        )
     console.print(table)
 
 
@@ -181,9 +225,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--copies", type=int, default=2, help="processes per revision (default 2)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=5.0, help="per slice")
-    parser.add_argument("--creates", type=int, default=40_000, help="unique CreateCandidate calls per process")
+    parser.add_argument(
+        "--writes",
+        type=int,
+        help="unique calls per process for the writes: CreateCandidate calls or score sheets (default: enough for"
+        f" {WRITES_PER_SECOND:,} a second, the bare INSERT three times as many)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (service logs)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.writes is None:
+        args.writes = round(WRITES_PER_SECOND * (args.rounds * args.seconds + 1))
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -207,7 +207,7 @@ def test_ab_compares_two_builds_side_by_side() -> None:
     """bench.ab runs the working tree and HEAD (from a temporary worktree) next to the bare INSERT,
     checks every call's code on the servers' own counters, and leaves no worktree behind."""
     command = [sys.executable, "-m", "bench.ab", ".", "HEAD", "--rpc", "create", "--copies", "1"]
-    command += ["--rounds", "1", "--seconds", "1", "--creates", "4000"]
+    command += ["--rounds", "1", "--seconds", "1", "--writes", "4000"]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"}
     )

@@ -175,7 +175,6 @@ async def held_sheet_write(running: RunningService, c: Contest, judge_id: str, e
             sheet,
             round_version=version,
             current_version=None,
-            last_version=None,
             actor=judge_id,
             audit_payload={"held": True},
             key=None,
@@ -394,3 +393,42 @@ def submit_keyed(stub: Any, c: Contest, judge_id: str, entry: str, request_id: s
         pb.SubmitScoreSheetRequest(round=c.round.name, entry=entry, scores=scores(), request_id=request_id),
         metadata=judge_auth(judge_id),
     )
+
+
+PLACEHOLDERS: dict[str, Any] = {
+    "text": "x",
+    "int4": 1,
+    "float8": 1.0,
+    "jsonb": {"team": 1},
+    "bytea": b"x",
+    "timestamptz": datetime.now(UTC),
+}
+
+
+def seq_scanned(plan: dict[str, Any]) -> set[str]:
+    """The relations a plan (EXPLAIN's JSON node) reads by sequential scan, in any of its subplans."""
+    found = {plan["Relation Name"]} if plan.get("Node Type") == "Seq Scan" else set()
+    for child in plan.get("Plans", ()):
+        found |= seq_scanned(child)
+    return found
+
+
+async def test_the_sheet_write_plan_made_on_empty_tables_scans_none_of_the_sheets(postgres_url: str) -> None:
+    """A connection caches the write's generic plan after a few sheets and keeps it. Made while the
+    sheet tables are still empty (and analysed so), that plan must not scan the sheets or their
+    history: each sheet would then read every sheet written before it."""
+    async with fresh_service(postgres_url) as (stub, running):
+        await open_round(stub)
+        async with running.pool.acquire() as connection:
+            await connection.execute("ANALYZE score_sheets; ANALYZE score_sheet_versions")
+            await connection.execute("SET plan_cache_mode = force_generic_plan")
+            try:
+                for keyed, sql in (("without", sheet_store._WRITE), ("with", sheet_store._WRITE_KEYED)):
+                    statement = await connection.prepare(f"EXPLAIN (FORMAT JSON) {sql}")
+                    # EXPLAIN plans the INSERTs without running them: the values only have to fit the types.
+                    values = [PLACEHOLDERS[t.name] for t in statement.get_parameters()]
+                    plan = json.loads(await statement.fetchval(*values))[0]["Plan"]
+                    scanned = seq_scanned(plan)
+                    assert not scanned & {"score_sheets", "score_sheet_versions"}, (keyed, scanned)
+            finally:
+                await connection.execute("RESET plan_cache_mode")

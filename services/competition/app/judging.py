@@ -301,8 +301,9 @@ async def first_sheet(
 
     It is written only where the read would have let the domain accept it. The round is remembered
     OPEN at a version (so its criteria are known and the values valid), and the write's guards
-    confirm that it still is, that the pair was never scored (version 1), that the request id is
-    new, and that the assignment exists. An existing assignment stands for the rest of
+    confirm that it still is, that the request id is new and that the assignment exists; the
+    history's primary key refuses version 1 if the pair was ever scored. An existing assignment
+    stands for the rest of
     ``may_score``: every change that would refuse the judge (a declared conflict, new affiliations
     or organisations, leaving the panel) withdraws the assignment in its own transaction, which
     waits for this write's FOR KEY SHARE of it, and its foreign keys keep the entry and the judge."""
@@ -374,12 +375,11 @@ async def write_sheet(
             sheet,
             round_version=round_version,
             current_version=current_version,
-            last_version=last_version,
             actor=caller.subject,
             audit_payload=payload,
             key=key,
             response=response,
         )
     except asyncpg.UniqueViolationError:
-        written = False  # a concurrent submit of the same sheet took this version
+        written = False  # the version is taken: the read was stale (a concurrent submit of the pair)
     return response if written else None
