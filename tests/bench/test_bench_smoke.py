@@ -217,3 +217,20 @@ def test_ab_compares_two_builds_side_by_side() -> None:
     assert (
         "bench-ab-" not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
     )
+
+
+@pytest.mark.slow
+def test_ab_scores_sheets_of_one_shared_contest() -> None:
+    """bench.ab --rpc submit sets up one contest through the API, gives each competition process its
+    own assignments, and reports the database's CPU per sheet next to the service's."""
+    command = [sys.executable, "-m", "bench.ab", ".", "--rpc", "submit", "--copies", "2"]
+    command += ["--rounds", "1", "--seconds", "1", "--writes", "1500"]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("│")]
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines]
+    assert [row[0] for row in rows] == [". #1", ". #2", "bare insert"]
+    # Every sheet commits a statement: PostgreSQL's CPU per call is measured, not left at zero.
+    assert all(float(row[4].split()[0]) > 0 for row in rows), rows
