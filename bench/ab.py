@@ -65,6 +65,8 @@ class Contender:
         before = cpu_seconds(self.process.process.pid)
         result: LoadResult
         if self.unique:
+            if self.offset >= len(self.calls):
+                raise RuntimeError(f"{self.name}: all {len(self.calls)} unique calls are used; raise --writes")
             result = await run_grpc(
                 self.process.target, self.calls[self.offset :], concurrency=CONCURRENCY, seconds=seconds
             )
