@@ -50,6 +50,8 @@ class LoggedPool:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.statements: list[str] = []
+        # The error each statement failed with (None: it succeeded), in the same order.
+        self.errors: list[BaseException | None] = []
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[Any]:
@@ -57,6 +59,7 @@ class LoggedPool:
 
             def log(query: Any) -> None:
                 self.statements.append(query.query)
+                self.errors.append(query.exception)
 
             connection.add_query_logger(log)
             try:
@@ -371,6 +374,34 @@ async def test_a_pair_scored_through_another_replica_gets_the_next_version(
         competition_service.pool, c.id, "prelim", pairs[1][1].rsplit("/", 1)[1], judge_id
     )
     assert [v.version for v in versions] == [1, 2]
+
+
+async def test_a_pair_withdrawn_and_assigned_again_goes_on_with_its_history_through_the_shortcut(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    """The withdrawal deleted the current sheet and kept its history. A replica that never saw the pair
+    scored writes it as version 1; the history's primary key refuses that version, nothing is written,
+    and the read that follows gives the next version."""
+    c, pairs = await open_round(competition_stub, judges=1, entries=2)
+    here, logged = replica(competition_service)
+    there, _ = replica(competition_service)
+    judge_id = pairs[0][0]
+    await judging.submit_score_sheet(here, judge(judge_id), sheet_of(c, pairs[0][1]), None)  # learns the round
+    await judging.submit_score_sheet(there, judge(judge_id), sheet_of(c, pairs[1][1]), None)
+    assignment = {"round": c.round.name, "judge": f"judges/{judge_id}", "entry": pairs[1][1]}
+    await competition_stub.DeleteAssignment(pb.DeleteAssignmentRequest(**assignment), metadata=admin())
+    await competition_stub.CreateAssignment(pb.CreateAssignmentRequest(**assignment), metadata=admin())
+    logged.statements.clear()
+    logged.errors.clear()
+    again = await judging.submit_score_sheet(here, judge(judge_id), sheet_of(c, pairs[1][1]), None)
+    assert again.version == 2
+    assert len(logged.statements) == 3  # the shortcut's write (refused whole), the read, the write
+    assert [type(error) for error in logged.errors] == [asyncpg.UniqueViolationError, type(None), type(None)]
+    versions = await sheet_store.history(
+        competition_service.pool, c.id, "prelim", pairs[1][1].rsplit("/", 1)[1], judge_id
+    )
+    assert [v.version for v in versions] == [1, 2]
+    assert await sheets_of(competition_service, c) == 2
 
 
 async def test_a_request_id_used_before_replays_instead_of_taking_the_shortcut(
