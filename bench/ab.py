@@ -1,12 +1,14 @@
-"""``python -m bench.ab REV [REV …] [--rpc get|list|create|submit]``: builds of a service, side by side.
+"""``python -m bench.ab REV [REV …] [--rpc RPC]``: builds of a service, side by side.
 
 Each revision (``.`` is the working tree; anything else is checked out into a temporary git
-worktree) runs as ``--copies`` processes of the RPC's service (talent, or competition for
-SubmitScoreSheet) on one embedded PostgreSQL, next to the bare ceiling of the RPC. Rounds are
-interleaved: every process gets one slice per round, with the same tool and concurrency as
-``make bench`` (h2load for the reads, grpc.aio with unique requests for the writes). Per process it
-prints the rate's median and its ratio to the ceiling, and the service CPU per call (all threads,
-from /proc), which varies less than rates do.
+worktree) runs as ``--copies`` processes of the RPC's service on one embedded PostgreSQL, next to
+the bare ceiling of the RPC: talent for ``get`` (GetCandidate), ``list`` (ListCandidates) and
+``create`` (CreateCandidate); competition for ``round`` (GetRound), ``assignments``
+(ListAssignments) and ``submit`` (SubmitScoreSheet). Rounds are interleaved: every process gets one
+slice per round, with the same tool and concurrency as ``make bench`` (h2load for the reads,
+grpc.aio with unique requests for the writes). Per process it prints the rate's median and its
+ratio to the ceiling, and the service CPU per call (all threads, from /proc), which varies less
+than rates do.
 
 Two copies of each build show the noise between processes (about ±0.01 ms of CPU per call on the
 2-core machine this was written on): a difference smaller than that is not one. This is how a
@@ -33,14 +35,25 @@ from bench import bare, competition, talent
 from bench.cluster import REPOSITORY, Cluster, ServiceProcess
 from bench.config import FULL
 from bench.loadgen import Call, LoadResult, h2load_path, run_grpc, run_h2load
+from protos.competition.v1 import competition_pb2 as cpb
 from protos.competition.v1 import competition_pb2_grpc
 from protos.talent.v1 import talent_pb2 as pb
 
 CONCURRENCY, H2LOAD_SHAPE = 32, (4, 8)
-CEILINGS = {"get": "select", "list": "page", "create": "insert", "submit": "insert"}
+CEILINGS = {
+    "get": "select",
+    "list": "page",
+    "create": "insert",
+    "round": "select",
+    "assignments": "page",
+    "submit": "insert",
+}
 WRITES = {"create", "submit"}
+COMPETITION = {"round", "assignments", "submit"}
 # Unique write calls per process and second of slices, by default: above what a build here reaches.
 WRITES_PER_SECOND = 2000
+# Entries of the contest the competition reads use: a round with more assignments than a page.
+READ_ENTRIES = 200
 
 
 def cpu_seconds(pid: int) -> float:
@@ -130,7 +143,7 @@ def unique_creates(variant: int, count: int) -> list[Call]:
 async def run(args: argparse.Namespace, console: Console) -> list[Contender]:
     with checkouts(args.revisions) as trees:
         async with Cluster(keep=args.keep) as cluster:
-            service, prefix = ("competition", "COMPETITION_") if args.rpc == "submit" else ("talent", "TALENT_")
+            service, prefix = ("competition", "COMPETITION_") if args.rpc in COMPETITION else ("talent", "TALENT_")
             names = (
                 await talent.seed_applications(cluster.talent, 300) if service == "talent" and cluster.talent else []
             )
@@ -155,6 +168,11 @@ async def run(args: argparse.Namespace, console: Console) -> list[Contender]:
                     shares = await sheet_shares(cluster.competition, len(processes), args.writes)
                 pairs = zip(processes, shares, strict=True)
                 contenders = [Contender(name, process, calls, True) for (name, process), calls in pairs]
+            elif args.rpc in COMPETITION:
+                assert cluster.competition is not None
+                with console.status("setting up the contest…"):
+                    read = await competition_read(cluster.competition, args.rpc)
+                contenders = [Contender(name, process, [read], False) for name, process in processes]
             else:
                 contenders = [
                     Contender(name, process, *calls_for(args, names, variant))
@@ -182,6 +200,18 @@ async def sheet_shares(service: ServiceProcess, processes: int, sheets: int) -> 
     return [calls[i::processes] for i in range(processes)]
 
 
+async def competition_read(service: ServiceProcess, rpc: str) -> Call:
+    """make bench's GetRound or ListAssignments call, on a contest like its own (one OPEN round, every
+    entry assigned) set up through ``service``; every process reads that same round."""
+    async with aio.insecure_channel(service.target) as channel:
+        stub = competition_pb2_grpc.CompetitionServiceStub(channel)
+        round_name, _ = await competition.set_up(stub, FULL, [], entries=READ_ENTRIES)
+    if rpc == "round":
+        return Call(competition.GET_ROUND, cpb.GetRoundRequest(name=round_name).SerializeToString(), competition.ADMIN)
+    request = cpb.ListAssignmentsRequest(round=round_name, page_size=competition.LIST_PAGE)
+    return Call(competition.LIST_ASSIGNMENTS, request.SerializeToString(), competition.ADMIN)
+
+
 def calls_for(args: argparse.Namespace, names: list[str], variant: int) -> tuple[list[Call], bool]:
     if args.rpc == "create":
         return unique_creates(variant, args.writes), True
@@ -195,7 +225,7 @@ def calls_for(args: argparse.Namespace, names: list[str], variant: int) -> tuple
 def ceiling_calls(args: argparse.Namespace) -> tuple[list[Call], bool]:
     if args.rpc in WRITES:
         return [Call(bare.INSERT, bare.insert_request(n)) for n in range(args.writes * 3)], True
-    if args.rpc == "get":
+    if CEILINGS[args.rpc] == "select":
         return [Call(bare.SELECT, bare.select_request(7))], False
     return [Call(bare.PAGE, bare.page_request(7))], False
 
