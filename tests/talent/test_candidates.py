@@ -340,3 +340,21 @@ async def test_request_ids_belong_to_their_caller(talent_stub: Any, talent_servi
         "portal-a:talent.v1.CreateCandidateRequest",
         "portal-b:talent.v1.CreateCandidateRequest",
     ]
+
+
+async def test_every_spelling_of_a_candidates_uuid_finds_it_and_a_non_uuid_is_not_found(talent_stub: Any) -> None:
+    created = await talent_stub.CreateCandidate(
+        pb.CreateCandidateRequest(candidate=individual()), metadata=auth(*EDITOR)
+    )
+    candidate_id = created.name.removeprefix("candidates/")
+    for spelling in (candidate_id, candidate_id.upper(), candidate_id.replace("-", ""), "{" + candidate_id + "}"):
+        found = await talent_stub.GetCandidate(
+            pb.GetCandidateRequest(name=f"candidates/{spelling}"), metadata=auth(*EDITOR)
+        )
+        assert found.name == created.name
+    for not_a_uuid in (candidate_id + "0", candidate_id[:-1], "x" * 36):
+        with pytest.raises(aio.AioRpcError) as raised:
+            await talent_stub.GetCandidate(
+                pb.GetCandidateRequest(name=f"candidates/{not_a_uuid}"), metadata=auth(*EDITOR)
+            )
+        assert raised.value.code() == grpc.StatusCode.NOT_FOUND

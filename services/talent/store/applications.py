@@ -13,7 +13,7 @@ import asyncpg
 from services.common.errors import already_exists, not_found
 from services.common.idempotency import RequestKey
 from services.common.pagination import literal_limit
-from services.common.sql import Executor, Where
+from services.common.sql import Executor, Where, uuid_param
 from services.talent.domain.models import Application, ApplicationEvent, CandidateKind, Programme
 from services.talent.store.catalogue import to_programme
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
@@ -33,13 +33,6 @@ def to_application(row: asyncpg.Record) -> Application:
         create_time=row["create_time"],
         update_time=row["update_time"],
     )
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -63,7 +56,7 @@ async def context_for_new(
         " LEFT JOIN programmes p ON p.id = $2"
         " LEFT JOIN applications a ON a.candidate_id = $1 AND a.programme_id = $2 AND a.year = $3"
         f" {KEY_JOIN.format(scope='$4', request_id='$5')}",
-        _uuid(candidate_id),
+        uuid_param(candidate_id),
         programme_id,
         year,
         scope,
@@ -142,7 +135,7 @@ def _outcome(row: asyncpg.Record) -> Outcome:
 
 
 async def get(executor: Executor, application_id: str) -> Application:
-    key = _uuid(application_id)
+    key = uuid_param(application_id)
     row = None
     if key is not None:
         row = await executor.fetchrow(f"SELECT {COLUMNS} FROM applications WHERE id = $1", key)
@@ -159,7 +152,7 @@ async def get_with_key(
     row = await executor.fetchrow(
         f"SELECT {A_COLUMNS}, a.id IS NOT NULL AS found, k.request_hash, k.response FROM (SELECT) one"
         f" LEFT JOIN applications a ON a.id = $1 {KEY_JOIN.format(scope='$2', request_id='$3')}",
-        _uuid(application_id),
+        uuid_param(application_id),
         scope,
         request_id,
     )
@@ -212,7 +205,7 @@ async def history(executor: Executor, application_id: str) -> list[ApplicationEv
     rows = await executor.fetch(
         "SELECT a.id, e.from_stage, e.to_stage, e.actor, e.time, e.note FROM applications a"
         " LEFT JOIN application_events e ON e.application_id = a.id WHERE a.id = $1 ORDER BY e.id",
-        _uuid(application_id),
+        uuid_param(application_id),
     )
     if not rows:
         raise not_found("application", f"applications/{application_id}")
@@ -243,7 +236,7 @@ async def list_page(
 ) -> tuple[list[Application], list[Any] | None]:
     where = Where()
     if f.candidate_id is not None:
-        where.add("a.candidate_id = {}", _uuid(f.candidate_id))
+        where.add("a.candidate_id = {}", uuid_param(f.candidate_id))
     if f.programme_id is not None:
         where.add("a.programme_id = {}", f.programme_id)
     if f.year is not None:

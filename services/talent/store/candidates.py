@@ -15,7 +15,7 @@ import asyncpg
 from services.common.errors import aborted, already_exists, not_found
 from services.common.idempotency import RequestKey, store_sql
 from services.common.pagination import literal_limit
-from services.common.sql import Connection, Executor, Where
+from services.common.sql import Connection, Executor, Where, uuid_param
 from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument
 from services.talent.store.keys import KEY_JOIN, Outcome, Remember, StoredKey, key_args, stored_key
 
@@ -98,13 +98,6 @@ def to_candidate(row: asyncpg.Record) -> Candidate:
     return Candidate.model_validate(values)
 
 
-def _uuid(candidate_id: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(candidate_id)
-    except ValueError:
-        return None
-
-
 def _field_values(fields: CandidateFields) -> list[Any]:
     return [
         fields.kind.value,
@@ -152,7 +145,7 @@ async def insert(
     identity document."""
     sql, claim_args = _insert_sql(remember)
     args = [
-        uuid.UUID(candidate.id),
+        candidate.id,  # made by the service, so canonical: asyncpg's codec parses the text (uuid_param)
         *_field_values(candidate),
         document.hash if document else None,
         document.last4 if document else None,
@@ -201,7 +194,7 @@ _ENCODED_COLUMN = {False: "encoded", True: "encoded_masked"}
 async def get_encoded(executor: Executor, candidate_id: str, *, masked: bool, version: int) -> bytes | None:
     """A live candidate's stored item (masked: as viewers see it); None when it is not of codec
     ``version`` (read the columns instead). NOT_FOUND as :func:`get`."""
-    key = _uuid(candidate_id)
+    key = uuid_param(candidate_id)
     row = None
     if key is not None:
         row = await executor.fetchrow(
@@ -252,7 +245,7 @@ async def store_encodings(executor: Executor, encoded: list[tuple[Candidate, Enc
 
 
 async def get(executor: Executor, candidate_id: str, *, include_deleted: bool = False) -> Candidate:
-    key = _uuid(candidate_id)
+    key = uuid_param(candidate_id)
     row = None
     if key is not None:
         row = await executor.fetchrow(f"SELECT {COLUMNS} FROM candidates WHERE id = $1", key)
@@ -269,7 +262,7 @@ async def get_with_key(
     row = await executor.fetchrow(
         f"SELECT {C_COLUMNS}, c.id IS NOT NULL AS found, k.request_hash, k.response FROM (SELECT) one"
         f" LEFT JOIN candidates c ON c.id = $1 {KEY_JOIN.format(scope='$2', request_id='$3')}",
-        _uuid(candidate_id),
+        uuid_param(candidate_id),
         scope,
         request_id,
     )
@@ -352,7 +345,7 @@ def _outcome(row: asyncpg.Record) -> Outcome:
 
 async def lock_for_erasure(connection: Connection, candidate_id: str) -> Candidate:
     """The candidate (deleted or not), locked until the caller's transaction ends."""
-    key = _uuid(candidate_id)
+    key = uuid_param(candidate_id)
     row = None
     if key is not None:
         row = await connection.fetchrow(f"SELECT {COLUMNS} FROM candidates WHERE id = $1 FOR UPDATE", key)
