@@ -103,6 +103,7 @@ def filter_fingerprint(request: Message) -> str:
 # json.dumps with any non-default option builds a new encoder per call; a page token is made per page.
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
 _quoted = json.encoder.encode_basestring_ascii
+_SHA256_BLOCK = hashlib.sha256().block_size
 
 
 def _body(position: list[Any], fingerprint: str) -> bytes:
@@ -115,10 +116,19 @@ def _body(position: list[Any], fingerprint: str) -> bytes:
 
 class PageTokens:
     def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+        # HMAC-SHA256 (RFC 2104) from its two keyed states, derived once: hmac.new derives them
+        # again and sets up OpenSSL's HMAC for every token, about 9 µs of a page's CPU under load.
+        key = hashlib.sha256(secret).digest() if len(secret) > _SHA256_BLOCK else secret
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
 
     def _sign(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, body, hashlib.sha256).digest()[:16]
+        inner = self._inner.copy()
+        inner.update(body)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[:16]
 
     def encode(self, position: list[Any], request: Message) -> str:
         body = _body(position, filter_fingerprint(request))

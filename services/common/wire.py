@@ -19,8 +19,14 @@ T = TypeVar("T")
 _LENGTH_DELIMITED = 2
 
 
+# Every tag and most lengths are below 128: one byte, made once.
+_ONE_BYTE = tuple(bytes((value,)) for value in range(0x80))
+
+
 def varint(value: int) -> bytes:
     """An unsigned base-128 varint, the encoding of tags and lengths."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)

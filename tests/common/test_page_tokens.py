@@ -109,3 +109,9 @@ def test_only_filters_of_scalar_fields_are_kept() -> None:
     assert pagination._filter_values(pb.ListCandidatesRequest) is not None
     assert pagination._filter_values(pb.CreateCandidateRequest) is None
     assert pagination._filter_values(cpb.ListAuditEventsRequest) is not None  # paging fields only
+
+
+@given(st.binary(min_size=16, max_size=200), st.binary(max_size=300))
+def test_the_signature_is_hmac_sha256_of_the_body_for_any_secret(secret: bytes, body: bytes) -> None:
+    # Secrets longer than SHA-256's block are hashed first, as RFC 2104 says.
+    assert PageTokens(secret)._sign(body) == hmac.new(secret, body, hashlib.sha256).digest()[:16]
