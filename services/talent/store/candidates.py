@@ -4,6 +4,7 @@ email, phone and document hash (migration 0001) refuse duplicates atomically."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -421,12 +422,16 @@ def _page_query(
         position: Any = datetime.fromisoformat(after[0]) if column == "create_time" else after[0]
         comparison = "<" if descending else ">"
         where.add(f"(c.{column}, c.id) {comparison} ({{}}, {{}}::uuid)", position, after[1])
-    sql = (
-        f"SELECT {select_list} FROM candidates c"
-        f" WHERE {where.sql()} ORDER BY {_order(order_by)}"
-        f" LIMIT {literal_limit(limit) + 1}"
-    )
-    return sql, where.args
+    return _page_sql(select_list, tuple(where.conditions), order_by, literal_limit(limit)), where.args
+
+
+# A page's statement text depends only on its shape (select list, conditions and order hold
+# placeholders and column names, never values), so there are few: each is built once, and every call
+# gets the same str, whose hash asyncpg's statement cache then has (as ListAssignments' page).
+@functools.lru_cache(maxsize=256)
+def _page_sql(select_list: str, conditions: tuple[str, ...], order_by: str, limit: int) -> str:
+    where = " AND ".join(conditions) or "true"
+    return f"SELECT {select_list} FROM candidates c WHERE {where} ORDER BY {_order(order_by)} LIMIT {limit + 1}"
 
 
 def _position(order_by: str, value: Any, candidate_id: str) -> list[Any]:
@@ -448,6 +453,18 @@ def _order(order_by: str) -> str:
     column, descending = ORDERINGS[order_by]
     direction = "DESC" if descending else "ASC"
     return f"c.{column} {direction}, c.id {direction}"
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_page_sql(page: str, order_by: str, size: int) -> str:
+    """list_page_encoded's statement around ``page`` (a cached text of :func:`_page_sql`)."""
+    return (
+        "SELECT count(*) AS n, count(*) FILTER (WHERE p.item IS NULL) AS stale,"
+        f" string_agg(p.item, ''::bytea ORDER BY {_outer_order(order_by)}) FILTER (WHERE p.rn <= {size}) AS items,"
+        f" (array_agg(p.position) FILTER (WHERE p.rn = {size}))[1] AS last_position,"
+        f" (array_agg(p.id) FILTER (WHERE p.rn = {size}))[1] AS last_id"
+        f" FROM ({page}) p"
+    )
 
 
 async def list_page_encoded(
@@ -476,14 +493,7 @@ async def list_page_encoded(
         )
 
     page, args = _page_query(where_filter, order_by, after, limit, columns)
-    row = await executor.fetchrow(
-        "SELECT count(*) AS n, count(*) FILTER (WHERE p.item IS NULL) AS stale,"
-        f" string_agg(p.item, ''::bytea ORDER BY {_outer_order(order_by)}) FILTER (WHERE p.rn <= {size}) AS items,"
-        f" (array_agg(p.position) FILTER (WHERE p.rn = {size}))[1] AS last_position,"
-        f" (array_agg(p.id) FILTER (WHERE p.rn = {size}))[1] AS last_id"
-        f" FROM ({page}) p",
-        *args,
-    )
+    row = await executor.fetchrow(_encoded_page_sql(page, order_by, size), *args)
     assert row is not None
     if row["stale"]:
         return None, None
