@@ -15,7 +15,7 @@ from grpc import aio
 from protos.competition.v1 import competition_pb2 as pb
 from services.common.auth import Caller, require_role
 from services.common.errors import ViolationCollector, permission_denied
-from services.common.pagination import page_size
+from services.common.pagination import FilterDecisions, page_size
 from services.common.text import check_text
 from services.common.wire import Encoded
 from services.competition.api import codec, pages
@@ -56,6 +56,35 @@ def own_judge(caller: Caller, requested: str, path: str) -> str | None:
     return caller.subject
 
 
+def _judge_and_entry(
+    request: pb.ListConflictsRequest | pb.ListAssignmentsRequest | pb.ListScoreSheetsRequest,
+    contest_id: str,
+    violations: ViolationCollector,
+) -> tuple[str, str | None]:
+    """A judging list's judge asked for ("" for any) and entry, which must be of ``contest_id``
+    (None for any)."""
+    requested_judge = judge_ref(request.judge, "judge", violations) if request.judge else ""
+    if not request.entry:
+        return requested_judge, None
+    entry_contest, entry_id = entry_ref(request.entry, "entry", violations)
+    same_contest(contest_id, entry_contest, "entry", violations)
+    return requested_judge, entry_id or None
+
+
+def _round_filter(request: pb.ListAssignmentsRequest | pb.ListScoreSheetsRequest) -> tuple[str, str, str, str | None]:
+    """The filter of a list within a round (assignments, score sheets) checked: the round's contest
+    and id, the judge asked for and the entry (see :func:`_judge_and_entry`)."""
+    violations = ViolationCollector()
+    contest_id, round_id = round_ref(request.round, "round", violations)
+    requested_judge, entry_id = _judge_and_entry(request, contest_id, violations)
+    violations.raise_if_any()
+    return contest_id, round_id, requested_judge, entry_id
+
+
+_assignment_filters = FilterDecisions(pb.ListAssignmentsRequest, _round_filter)
+_sheet_filters = FilterDecisions(pb.ListScoreSheetsRequest, _round_filter)
+
+
 class JudgingMethods(ServicerBase):
     # --- conflicts --------------------------------------------------------------------------
 
@@ -85,11 +114,7 @@ class JudgingMethods(ServicerBase):
         limit = bounded_page_size(request.page_size, pages.CONFLICTS_MAX)
         violations = ViolationCollector()
         contest_id = contest_ref(request.parent, "parent", violations)
-        requested_judge = judge_ref(request.judge, "judge", violations) if request.judge else ""
-        entry_id = ""
-        if request.entry:
-            entry_contest, entry_id = entry_ref(request.entry, "entry", violations)
-            same_contest(contest_id, entry_contest, "entry", violations)
+        requested_judge, entry_id = _judge_and_entry(request, contest_id, violations)
         violations.raise_if_any()
         judge_id = own_judge(caller, requested_judge, "conflicts")
         after = self.tokens.decode(request.page_token, request)
@@ -104,13 +129,13 @@ class JudgingMethods(ServicerBase):
             (
                 c
                 for c in await assignment_store.declared(
-                    self.pool, contest_id, judge_id=judge_id or None, entry_id=entry_id or None
+                    self.pool, contest_id, judge_id=judge_id or None, entry_id=entry_id
                 )
                 if position is None or (c.entry_id, c.judge_id, c.source.value) > position
             ),
             key=lambda c: (c.entry_id, c.judge_id, c.source.value),
         )
-        page = await self._conflicts_page(contest_id, judges, entry_id or None, declared, position, limit + 1)
+        page = await self._conflicts_page(contest_id, judges, entry_id, declared, position, limit + 1)
         last = page[limit - 1] if len(page) > limit else None
         return pb.ListConflictsResponse(
             conflicts=[codec.conflict_to_proto(c) for c in page[:limit]],
@@ -194,17 +219,10 @@ class JudgingMethods(ServicerBase):
     ) -> pb.ListAssignmentsResponse | Encoded:
         caller = require_role(ADMIN, JUDGE)
         limit = page_size(request.page_size)
-        violations = ViolationCollector()
-        contest_id, round_id = round_ref(request.round, "round", violations)
-        requested_judge = judge_ref(request.judge, "judge", violations) if request.judge else ""
-        entry_id = ""
-        if request.entry:
-            entry_contest, entry_id = entry_ref(request.entry, "entry", violations)
-            same_contest(contest_id, entry_contest, "entry", violations)
-        violations.raise_if_any()
+        contest_id, round_id, requested_judge, entry_id = _assignment_filters(request)
         judge_id = own_judge(caller, requested_judge, "assignments")
         after = self.tokens.decode(request.page_token, request)
-        query = (contest_id, round_id, judge_id, entry_id or None, after, limit)
+        query = (contest_id, round_id, judge_id, entry_id, after, limit)
         items, last = await assignment_store.round_page_encoded(self.pool, *query, codec.ASSIGNMENT_ENCODING.version)
         if items is not None:
             return codec.assignments_page_encoded(items, self.tokens.encode(last, request) if last else "")
@@ -249,20 +267,11 @@ class JudgingMethods(ServicerBase):
     ) -> pb.ListScoreSheetsResponse:
         caller = require_role(*READERS)
         limit = bounded_page_size(request.page_size, pages.SCORE_SHEETS_MAX)
-        violations = ViolationCollector()
-        contest_id, round_id = round_ref(request.round, "round", violations)
-        requested_judge = judge_ref(request.judge, "judge", violations) if request.judge else ""
-        entry_id = ""
-        if request.entry:
-            entry_contest, entry_id = entry_ref(request.entry, "entry", violations)
-            same_contest(contest_id, entry_contest, "entry", violations)
-        violations.raise_if_any()
+        contest_id, round_id, requested_judge, entry_id = _sheet_filters(request)
         after = self.tokens.decode(request.page_token, request)
         current = await round_store.get(self.pool, contest_id, round_id)
         judge_id = self._visible_judge(caller, current, requested_judge)
-        page, last = await sheet_store.list_page(
-            self.pool, contest_id, round_id, entry_id or None, judge_id, after, limit
-        )
+        page, last = await sheet_store.list_page(self.pool, contest_id, round_id, entry_id, judge_id, after, limit)
         order = [c.key for c in current.criteria]
         return pb.ListScoreSheetsResponse(
             score_sheets=[codec.sheet_to_proto(s, order) for s in page],

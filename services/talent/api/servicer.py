@@ -14,7 +14,7 @@ from protos.talent.v1 import talent_pb2_grpc
 from services.common.auth import Caller, require_role
 from services.common.codec import enum_from_proto, resource_id
 from services.common.errors import ViolationCollector
-from services.common.pagination import page_size
+from services.common.pagination import FilterDecisions, page_size
 from services.common.server import Platform
 from services.common.text import check_text
 from services.common.updates import mask_paths
@@ -50,6 +50,40 @@ DOCUMENT_PATH = "candidate.identity_document"
 
 def sees_pii(caller: Caller) -> bool:
     return caller.has_any(WRITERS)
+
+
+def _candidate_query(request: pb.ListCandidatesRequest) -> tuple[CandidateFilter, str]:
+    """ListCandidates' filter checked, and the query and ordering it asks for."""
+    violations = ViolationCollector()
+    order_by = " ".join(request.order_by.split()) or "create_time"
+    violations.check(order_by in ORDERINGS, "order_by", f"must be one of: {', '.join(ORDERINGS)}")
+    optional = {"required": False}
+    domain = enum_from_proto(pb.Domain, request.domain, Domain, "DOMAIN_", "domain", violations, **optional)
+    origin = enum_from_proto(pb.Origin, request.origin, Origin, "ORIGIN_", "origin", violations, **optional)
+    tier = enum_from_proto(pb.Tier, request.tier, Tier, "TIER_", "tier", violations, **optional)
+    kind = enum_from_proto(
+        pb.CandidateKind, request.kind, CandidateKind, "CANDIDATE_KIND_", "kind", violations, **optional
+    )
+    stage = codec.stage_from_proto(request.stage, "stage", violations, required=False)
+    programme = resource_id(request.programme, "programmes", "programme", violations) if request.programme else None
+    application_rules.check_year(request.year, "year", violations, required=False)
+    check_text(request.name_contains, "name_contains", violations, limit=MAX_NAME_FILTER)
+    violations.raise_if_any()
+    query = CandidateFilter(
+        domain=domain.value if domain else None,
+        origin=origin.value if origin else None,
+        tier=tier.value if tier else None,
+        kind=kind.value if kind else None,
+        programme_id=programme,
+        stage=stage.value if stage else None,
+        year=request.year or None,
+        name_contains=request.name_contains.strip() or None,
+        show_deleted=request.show_deleted,
+    )
+    return query, order_by
+
+
+_candidate_queries = FilterDecisions(pb.ListCandidatesRequest, _candidate_query)
 
 
 def _without_document(document: IdentityDocument | None) -> Callable[[Message], None]:
@@ -136,33 +170,8 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
             # A permission, not a bad field: refused before anything else is looked at.
             require_role(ADMIN)
         limit = page_size(request.page_size)
-        violations = ViolationCollector()
-        order_by = " ".join(request.order_by.split()) or "create_time"
-        violations.check(order_by in ORDERINGS, "order_by", f"must be one of: {', '.join(ORDERINGS)}")
-        optional = {"required": False}
-        domain = enum_from_proto(pb.Domain, request.domain, Domain, "DOMAIN_", "domain", violations, **optional)
-        origin = enum_from_proto(pb.Origin, request.origin, Origin, "ORIGIN_", "origin", violations, **optional)
-        tier = enum_from_proto(pb.Tier, request.tier, Tier, "TIER_", "tier", violations, **optional)
-        kind = enum_from_proto(
-            pb.CandidateKind, request.kind, CandidateKind, "CANDIDATE_KIND_", "kind", violations, **optional
-        )
-        stage = codec.stage_from_proto(request.stage, "stage", violations, required=False)
-        programme = resource_id(request.programme, "programmes", "programme", violations) if request.programme else None
-        application_rules.check_year(request.year, "year", violations, required=False)
-        check_text(request.name_contains, "name_contains", violations, limit=MAX_NAME_FILTER)
-        violations.raise_if_any()
+        query, order_by = _candidate_queries(request)
         after = self.tokens.decode(request.page_token, request)
-        query = CandidateFilter(
-            domain=domain.value if domain else None,
-            origin=origin.value if origin else None,
-            tier=tier.value if tier else None,
-            kind=kind.value if kind else None,
-            programme_id=programme,
-            stage=stage.value if stage else None,
-            year=request.year or None,
-            name_contains=request.name_contains.strip() or None,
-            show_deleted=request.show_deleted,
-        )
         items, last, stale = await candidate_cases.list_candidates(
             self.pool, query, order_by, after, limit, self.candidates, masked=not sees_pii(caller)
         )
