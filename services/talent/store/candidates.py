@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -387,18 +386,29 @@ class CandidateFilter:
     show_deleted: bool = False
 
 
-def _page_query(
-    where_filter: CandidateFilter,
-    order_by: str,
-    after: list[Any] | None,
-    limit: int,
-    columns: Callable[[Where], str],
-) -> tuple[str, list[Any]]:
+# The two forms of a page's statement: its stored items aggregated into one row (list_page_encoded),
+# or row by row (list_page_items).
+PageForm = Literal["encoded", "items"]
+
+
+# A page's statement depends on its filter, ordering, size and form and on whether it starts after
+# a position, never on the position: the statement and its parameters before the position's (which
+# come last) are built once per such shape and filter, and every call gets the same str, whose hash
+# asyncpg's statement cache then has. The filters are those ListCandidates' checks passed (bounded
+# text), so a kept statement is small.
+@functools.lru_cache(maxsize=1024)
+def _page_statement(
+    form: PageForm, where_filter: CandidateFilter, order_by: str, paged: bool, limit: int, masked: bool, version: int
+) -> tuple[str, tuple[Any, ...]]:
     """One page's SELECT in keyset order (``limit`` + 1 rows: the extra one says whether another
-    page follows); ``columns`` gives the select list, taking its own parameters first."""
+    page follows), and its parameters but the position's (see :func:`_page_args`)."""
     column, descending = ORDERINGS[order_by]
     where = Where()
-    select_list = columns(where)
+    item = f"CASE WHEN c.encoding = {where.param(version)} THEN c.{_ENCODED_COLUMN[masked]} END AS item"
+    if form == "encoded":
+        select_list = f"c.id, c.{column} AS position, {item}, row_number() OVER (ORDER BY {_order(order_by)}) AS rn"
+    else:
+        select_list = f"c.id, c.{column}, {item}"
     f = where_filter
     if not f.show_deleted:
         where.add("c.delete_time IS NULL")
@@ -418,20 +428,23 @@ def _page_query(
         if f.year is not None:
             inner.append(f"a.year = {where.param(f.year)}")
         where.conditions.append(f"EXISTS (SELECT 1 FROM applications a WHERE {' AND '.join(inner)})")
-    if after is not None:
-        position: Any = datetime.fromisoformat(after[0]) if column == "create_time" else after[0]
+    if paged:
+        n = len(where.args)
         comparison = "<" if descending else ">"
-        where.add(f"(c.{column}, c.id) {comparison} ({{}}, {{}}::uuid)", position, after[1])
-    return _page_sql(select_list, tuple(where.conditions), order_by, literal_limit(limit)), where.args
+        where.conditions.append(f"(c.{column}, c.id) {comparison} (${n + 1}, ${n + 2}::uuid)")
+    page = f"SELECT {select_list} FROM candidates c WHERE {where.sql()} ORDER BY {_order(order_by)} LIMIT {limit + 1}"
+    if form == "items":
+        return page, tuple(where.args)
+    return _encoded_page(page, order_by, limit), tuple(where.args)
 
 
-# A page's statement text depends only on its shape (select list, conditions and order hold
-# placeholders and column names, never values), so there are few: each is built once, and every call
-# gets the same str, whose hash asyncpg's statement cache then has (as ListAssignments' page).
-@functools.lru_cache(maxsize=256)
-def _page_sql(select_list: str, conditions: tuple[str, ...], order_by: str, limit: int) -> str:
-    where = " AND ".join(conditions) or "true"
-    return f"SELECT {select_list} FROM candidates c WHERE {where} ORDER BY {_order(order_by)} LIMIT {limit + 1}"
+def _page_args(statement_args: tuple[Any, ...], order_by: str, after: list[Any] | None) -> tuple[Any, ...]:
+    """A page statement's parameters: those of its filter, then the position it starts after."""
+    if after is None:
+        return statement_args
+    column, _ = ORDERINGS[order_by]
+    position: Any = datetime.fromisoformat(after[0]) if column == "create_time" else after[0]
+    return (*statement_args, position, after[1])
 
 
 def _position(order_by: str, value: Any, candidate_id: str) -> list[Any]:
@@ -455,9 +468,10 @@ def _order(order_by: str) -> str:
     return f"c.{column} {direction}, c.id {direction}"
 
 
-@functools.lru_cache(maxsize=256)
-def _encoded_page_sql(page: str, order_by: str, size: int) -> str:
-    """list_page_encoded's statement around ``page`` (a cached text of :func:`_page_sql`)."""
+def _encoded_page(page: str, order_by: str, size: int) -> str:
+    """list_page_encoded's statement around ``page``: the page's items concatenated in its order,
+    how many rows it found (``size`` + 1 means another page follows), and its ``size``-th row's
+    position."""
     return (
         "SELECT count(*) AS n, count(*) FILTER (WHERE p.item IS NULL) AS stale,"
         f" string_agg(p.item, ''::bytea ORDER BY {_outer_order(order_by)}) FILTER (WHERE p.rn <= {size}) AS items,"
@@ -481,19 +495,9 @@ async def list_page_encoded(
     ``candidates`` field of ListCandidatesResponse (the page's stored items, concatenated by
     PostgreSQL), and the position after the page's last row (None on the last page). None for the
     bytes when a row of the page has no item of codec ``version``: read it by :func:`list_page_items`."""
-    column, _ = ORDERINGS[order_by]
     size = literal_limit(limit)
-
-    def columns(where: Where) -> str:
-        stored = _ENCODED_COLUMN[masked]
-        current = where.param(version)
-        return (
-            f"c.id, c.{column} AS position, CASE WHEN c.encoding = {current} THEN c.{stored} END AS item,"
-            f" row_number() OVER (ORDER BY {_order(order_by)}) AS rn"
-        )
-
-    page, args = _page_query(where_filter, order_by, after, limit, columns)
-    row = await executor.fetchrow(_encoded_page_sql(page, order_by, size), *args)
+    sql, args = _page_statement("encoded", where_filter, order_by, after is not None, size, masked, version)
+    row = await executor.fetchrow(sql, *_page_args(args, order_by, after))
     assert row is not None
     if row["stale"]:
         return None, None
@@ -515,14 +519,9 @@ async def list_page_items(
 ) -> tuple[list[tuple[str, bytes | None]], list[Any] | None]:
     """As :func:`list_page_encoded`, row by row: each row's id and stored item (None when it has no
     item of codec ``version``), for a page with stale rows."""
-    column, _ = ORDERINGS[order_by]
-
-    def columns(where: Where) -> str:
-        stored = _ENCODED_COLUMN[masked]
-        return f"c.id, c.{column}, CASE WHEN c.encoding = {where.param(version)} THEN c.{stored} END AS item"
-
-    sql, args = _page_query(where_filter, order_by, after, limit, columns)
-    rows = await executor.fetch(sql, *args)
+    size = literal_limit(limit)
+    sql, args = _page_statement("items", where_filter, order_by, after is not None, size, masked, version)
+    rows = await executor.fetch(sql, *_page_args(args, order_by, after))
     page = [(str(r[0]), r[2]) for r in rows[:limit]]
     if len(rows) <= limit:
         return page, None
