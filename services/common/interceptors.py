@@ -69,8 +69,8 @@ SERVER_FAULT_CODES = frozenset(
     }
 )
 
-# Methods that change nothing (AIP-131/132 and the like): their successful calls are the access
-# lines that may be sampled. Every write and every failure is always logged.
+# Methods that change nothing (AIP-131/132 and the like): their successful calls are sampled at one
+# rate, the writes' at another (by default every write is logged). Every failure is always logged.
 _READ_METHOD = re.compile(r"(Get|List|Search|BatchGet|Verify)[A-Z]")
 
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
@@ -238,12 +238,14 @@ class CallWrapper:
         verifier: TokenVerifier,
         gate: CallGate,
         access_log_sample_rate: float,
+        write_access_log_sample_rate: float,
     ) -> None:
         self.domain = domain
         self.metrics = metrics
         self.verifier = verifier
         self.gate = gate
         self.sample_rate = access_log_sample_rate
+        self.write_sample_rate = write_access_log_sample_rate
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         service, name = _split(method)
@@ -300,8 +302,8 @@ class CallWrapper:
         finished = metrics.finished
         failure = self._failure
         access_log = self._access_log
-        # A successful read is logged at the sample rate; anything else always.
-        rate = self.sample_rate if _READ_METHOD.match(_split(method)[1]) else 1.0
+        # A successful call is logged at its kind's sample rate (reads, writes); a failure always.
+        rate = self.sample_rate if _READ_METHOD.match(_split(method)[1]) else self.write_sample_rate
         ok = grpc.StatusCode.OK
         clock = time.perf_counter
 

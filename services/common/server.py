@@ -221,6 +221,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
         verifier=verifier,
         gate=gate,
         access_log_sample_rate=settings.access_log_sample_rate,
+        write_access_log_sample_rate=settings.access_log_write_sample_rate,
     )
     # Every handler registered through it is wrapped once, here, for the life of the server.
     mounting = cast(aio.Server, MountingServer(server, wrapper))

@@ -4,6 +4,7 @@ log sampleable and written off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -76,23 +77,30 @@ async def test_health_checks_are_counted_in_the_server_metrics(talent_service: R
     assert after - before == 5
 
 
-@pytest.fixture
-async def unsampled(postgres_url: str) -> AsyncIterator[RunningService]:
-    running = await start(TalentSettings, MISBEHAVING, await create_database(postgres_url), access_log_sample_rate=0.0)
-    yield running
-    await running.stop(0)
+@contextlib.asynccontextmanager
+async def talent_with(postgres_url: str, definition: Any, **rates: float) -> AsyncIterator[Any]:
+    """A stub of a talent service of its own database, with the access-log sample ``rates`` given."""
+    running = await start(TalentSettings, definition, await create_database(postgres_url), **rates)
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+            yield talent_pb2_grpc.TalentServiceStub(channel)
+    finally:
+        await running.stop(0)
 
 
 def access_lines(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
     return [r.fields for r in records if r.name == "rpc" and r.getMessage() == "rpc"]  # type: ignore[attr-defined]
 
 
+def logged_calls(records: list[logging.LogRecord]) -> list[tuple[str, str]]:
+    return [(line["method"].rsplit("/", 1)[1], line["code"]) for line in access_lines(records)]
+
+
 async def test_unsampled_reads_are_skipped_but_writes_and_failures_are_always_logged(
-    unsampled: RunningService, caplog: pytest.LogCaptureFixture
+    postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpc")
-    async with aio.insecure_channel(f"127.0.0.1:{unsampled.grpc_port}") as channel:
-        stub = talent_pb2_grpc.TalentServiceStub(channel)
+    async with talent_with(postgres_url, MISBEHAVING, access_log_sample_rate=0.0) as stub:
         await stub.ListCandidates(pb.ListCandidatesRequest(), metadata=VIEWER)
         created = await stub.CreateCandidate(pb.CreateCandidateRequest(candidate=individual()), metadata=EDITOR)
         await stub.GetCandidate(pb.GetCandidateRequest(name=created.name), metadata=VIEWER)
@@ -100,35 +108,33 @@ async def test_unsampled_reads_are_skipped_but_writes_and_failures_are_always_lo
             await stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
         with pytest.raises(aio.AioRpcError):
             await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)  # raises: INTERNAL
-    lines = access_lines(caplog.records)
-    assert [(line["method"].rsplit("/", 1)[1], line["code"]) for line in lines] == [
+    assert logged_calls(caplog.records) == [
         ("CreateCandidate", "OK"),
         ("GetCandidate", "INVALID_ARGUMENT"),
         ("ListProgrammes", "INTERNAL"),
     ]
-    assert [line["subject"] for line in lines] == ["hr-portal", "viewer-1", "viewer-1"]
+    assert [line["subject"] for line in access_lines(caplog.records)] == ["hr-portal", "viewer-1", "viewer-1"]
 
 
-@pytest.fixture
-async def every_call_logged(postgres_url: str) -> AsyncIterator[RunningService]:
-    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url), access_log_sample_rate=1.0)
-    yield running
-    await running.stop(0)
-
-
-async def test_at_rate_one_every_call_is_logged(
-    every_call_logged: RunningService, caplog: pytest.LogCaptureFixture
+async def test_unsampled_writes_are_skipped_but_failed_writes_are_logged(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="rpc")
-    async with aio.insecure_channel(f"127.0.0.1:{every_call_logged.grpc_port}") as channel:
-        stub = talent_pb2_grpc.TalentServiceStub(channel)
+    rates = {"access_log_sample_rate": 0.0, "access_log_write_sample_rate": 0.0}
+    async with talent_with(postgres_url, DEFINITION, **rates) as stub:
+        await stub.CreateCandidate(pb.CreateCandidateRequest(candidate=individual()), metadata=EDITOR)
+        with pytest.raises(aio.AioRpcError):
+            await stub.CreateCandidate(pb.CreateCandidateRequest(candidate=pb.Candidate()), metadata=EDITOR)
+    assert logged_calls(caplog.records) == [("CreateCandidate", "INVALID_ARGUMENT")]
+
+
+async def test_at_rate_one_every_call_is_logged(postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="rpc")
+    async with talent_with(postgres_url, DEFINITION, access_log_sample_rate=1.0) as stub:
         await stub.ListProgrammes(pb.ListProgrammesRequest(), metadata=VIEWER)
         with pytest.raises(aio.AioRpcError):
             await stub.GetCandidate(pb.GetCandidateRequest(name="bad"), metadata=VIEWER)
-    assert [(line["method"].rsplit("/", 1)[1], line["code"]) for line in access_lines(caplog.records)] == [
-        ("ListProgrammes", "OK"),
-        ("GetCandidate", "INVALID_ARGUMENT"),
-    ]
+    assert logged_calls(caplog.records) == [("ListProgrammes", "OK"), ("GetCandidate", "INVALID_ARGUMENT")]
 
 
 def spawn_with_stalled_stderr(environment: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
