@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import orjson
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 
@@ -46,11 +48,17 @@ def _line(
         entry.update(fields)
     if trace:
         entry["trace"] = trace
-    return _ENCODER.encode(entry)
+    try:
+        return orjson.dumps(entry, default=str).decode()
+    except orjson.JSONEncodeError:  # what orjson refuses (an int beyond 64 bits): the standard encoder
+        return _FALLBACK.encode(entry)
 
 
-# Built once (json.dumps with options builds an encoder per line); ``default=str`` for odd field values.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+# Lines are formatted by orjson (times in ISO 8601, ``default=str`` for other odd field values):
+# every write's access line is formatted, and the standard encoder took 4.3 µs a line against
+# orjson's 0.7 in a warm loop (README, Operating at scale). The fallback is built once: json.dumps
+# with options builds an encoder per line.
+_FALLBACK = json.JSONEncoder(ensure_ascii=False, default=str)
 # The last second formatted, and its text: lines come many to a second.
 _last_second: tuple[int, str] = (-1, "")
 
