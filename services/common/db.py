@@ -144,7 +144,7 @@ async def _release(lease: Any, connection: Any) -> None:
 async def create_pool(url: str, schema: str, *, min_size: int, max_size: int, command_timeout: float) -> asyncpg.Pool:
     async def init(connection: asyncpg.Connection) -> None:
         # JSON columns come back as Python objects.
-        await connection.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
+        await connection.set_type_codec("jsonb", encoder=json_text, decoder=_json_loads, schema="pg_catalog")
 
     pool = await asyncpg.create_pool(
         url,
@@ -170,7 +170,8 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A jsonb value's text, as the pool's codec writes it."""
     return _JSON.encode(value)
 
 

@@ -129,7 +129,23 @@ def store_statement(
     ``source`` (a CTE name) makes it store one row per row of that CTE: a guard that returned no
     row (the write's preconditions no longer held) then stores nothing."""
     sql = store_sql(first_param, source)
-    return sql, [key.scope, key.request_id, key.digest, _wire(response), resource]
+    return sql, stored_values(key, response, resource)
+
+
+# A stored key's columns, in the order of stored_values, with their types.
+STORED_KEY_COLUMNS = (
+    ("scope", "text"),
+    ("request_id", "text"),
+    ("request_hash", "bytea"),
+    ("response", "bytea"),
+    ("resource", "text"),
+)
+_STORED_KEY_NAMES = ", ".join(name for name, _ in STORED_KEY_COLUMNS)
+
+
+def stored_values(key: RequestKey, response: Message | bytes, resource: str | None) -> list[Any]:
+    """What a stored key's row holds, in the order of ``STORED_KEY_COLUMNS``."""
+    return [key.scope, key.request_id, key.digest, _wire(response), resource]
 
 
 def _wire(response: Message | bytes) -> bytes:
@@ -142,12 +158,19 @@ def store_sql(first_param: int, source: str | None) -> str:
     """The text of :func:`store_statement`'s INSERT, built once per shape: the same ``str`` object
     every call, so that a caller's statement text built from it can be cached too, and asyncpg's
     statement cache looks up a string whose hash is already known."""
-    p = first_param
-    values = f"${p}::text, ${p + 1}::text, ${p + 2}::bytea, ${p + 3}::bytea, ${p + 4}::text"
+    values = ", ".join(f"${i}::{kind}" for i, (_, kind) in enumerate(STORED_KEY_COLUMNS, start=first_param))
     rows = f"SELECT {values} FROM {source}" if source else f"VALUES ({values})"
+    return f"INSERT INTO idempotency_keys ({_STORED_KEY_NAMES}) {rows} ON CONFLICT DO NOTHING RETURNING true"
+
+
+def store_each_sql(source: str, prefix: str) -> str:
+    """The INSERT, for a data-modifying CTE, that stores the key of each row of ``source`` that has
+    one (its ``STORED_KEY_COLUMNS`` named with ``prefix``, NULL where it has none). It returns the
+    (scope, request_id) of each key stored: a taken key is not."""
+    columns = ", ".join(prefix + name for name, _ in STORED_KEY_COLUMNS)
     return (
-        "INSERT INTO idempotency_keys (scope, request_id, request_hash, response, resource)"
-        f" {rows} ON CONFLICT DO NOTHING RETURNING true"
+        f"INSERT INTO idempotency_keys ({_STORED_KEY_NAMES}) SELECT {columns} FROM {source}"
+        f" WHERE {prefix}request_id IS NOT NULL ON CONFLICT DO NOTHING RETURNING scope, request_id"
     )
 
 

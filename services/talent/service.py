@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grpc import aio
+from prometheus_client.core import Metric
 
 from protos.talent.v1 import talent_pb2_grpc
 from services.common.metrics import ReadFamilies
@@ -18,7 +19,14 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     servicer = TalentServicer(platform, settings.pii_hash_key.get_secret_value().encode(), settings.stage_probabilities)
     talent_pb2_grpc.add_TalentServiceServicer_to_server(servicer, server)
     platform.background.append(servicer.reencoder.run)
-    return lambda: read_families(platform.pool, settings.stage_probabilities)
+
+    async def families() -> list[Metric]:
+        business = await read_families(platform.pool, settings.stage_probabilities)
+        # The group-commit counters ride along with the scrape-time families: the platform hands a
+        # service no registry of its own.
+        return business + servicer.candidate_writes.families("talent_candidate", "creates' candidates")
+
+    return families
 
 
 DEFINITION = ServiceDefinition(

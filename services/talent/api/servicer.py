@@ -110,6 +110,7 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         # Writers see what they wrote, personal data included; readers get the stored encodings.
         self.candidates = CandidateCodec(pb.Candidate, codec.CANDIDATE_ENCODING, codec.candidate_encodings)
         self.reencoder = candidate_cases.Reencoder(self.pool, self.candidates)
+        self.candidate_writes = candidate_cases.candidate_writes(self.pool)
         self.application_reply: Reply[Application, pb.Application] = Reply(pb.Application, codec.application_to_proto)
 
     # --- programmes -------------------------------------------------------------------------
@@ -147,7 +148,9 @@ class TalentServicer(talent_pb2_grpc.TalentServiceServicer):
         if request.validate_only:
             await candidate_cases.check_new_candidate(self.pool, fields, document)
             return codec.candidate_preview(fields, document.last4 if document else None)
-        return await candidate_cases.create_candidate(self.pool, fields, document, key, self.candidates)
+        return await candidate_cases.create_candidate(
+            self.pool, self.candidate_writes, fields, document, key, self.candidates
+        )
 
     def _candidate_id(self, name: str, path: str = "name") -> str:
         violations = ViolationCollector()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from services.common.errors import ViolationCollector, not_found
+from services.common.group_commit import GroupWriter
 from services.common.idempotency import RequestKey, replay, replayed, rewrite_responses, run_once
 from services.common.updates import check_etag, etag, etag_mismatch
 from services.common.wire import unframed
@@ -38,25 +40,41 @@ async def check_new_candidate(pool: asyncpg.Pool, fields: CandidateFields, docum
     await store.refuse_duplicate(pool, fields, document, exclude=None)
 
 
+CandidateWrites = GroupWriter[store.NewCandidate]
+
+
+def candidate_writes(pool: asyncpg.Pool) -> CandidateWrites:
+    """Where creates write their rows: concurrent creates share a statement (group commit)."""
+    return GroupWriter(functools.partial(store.insert_many, pool))
+
+
 async def create_candidate(
     pool: asyncpg.Pool,
+    writes: CandidateWrites,
     fields: CandidateFields,
     document: IdentityDocument | None,
     key: RequestKey | None,
     codec: CandidateCodec,
 ) -> Answer:
-    """One statement: the request key (with the response) and the candidate, or neither."""
+    """One statement, shared with concurrent creates: the request key (with the response) and the
+    candidate, or neither. A row the group did not write is written alone, as if there were no
+    group: that statement answers a duplicate, and a taken key replays the earlier response."""
     candidate = rules.new_candidate(str(uuid.uuid4()), fields, document, now())
     encodings = codec.encode(candidate)
     response = unframed(encodings.full)
     remember = Remember(key, response, resource(candidate.id)) if key else None
+    if await writes.write(store.NewCandidate(candidate, encodings, document, remember)):
+        return response
+    # Not written with the group: the key was taken by an earlier call (whose response is replayed),
+    # or the group's statement was refused because of some row (this one is written alone, and its
+    # own statement answers a duplicate).
     for _ in range(ATTEMPTS):
-        if await store.insert(pool, candidate, encodings, document, remember):
-            return response
         earlier = await replay(pool, key, codec.type)
         if earlier is not None:
             return earlier
-        # The earlier call's key expired between our insert and our look-up: insert again.
+        if await store.insert(pool, candidate, encodings, document, remember):
+            return response
+        # The key was taken between our look-up and our insert: look again.
     raise contention("request key")
 
 

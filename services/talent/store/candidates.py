@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
 
+from services.common.db import json_text
 from services.common.errors import aborted, already_exists, not_found
-from services.common.idempotency import RequestKey, store_sql
+from services.common.idempotency import STORED_KEY_COLUMNS, RequestKey, store_each_sql, store_sql, stored_values
 from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where, uuid_param
 from services.talent.domain.models import Candidate, CandidateFields, IdentityDocument
@@ -133,6 +135,20 @@ def _insert_sql(remember: Remember | None) -> tuple[str, list[Any]]:
     return _INSERT_CLAIMED, args
 
 
+def _inserted_values(candidate: Candidate, encodings: Encodings, document: IdentityDocument | None) -> list[Any]:
+    """The values of ``INSERTED``, in its order."""
+    return [
+        candidate.id,  # made by the service, so canonical: asyncpg's codec parses the text (uuid_param)
+        *_field_values(candidate),
+        document.hash if document else None,
+        document.last4 if document else None,
+        candidate.version,
+        candidate.create_time,
+        candidate.update_time,
+        *encodings.values(),
+    ]
+
+
 async def insert(
     executor: Executor,
     candidate: Candidate,
@@ -144,17 +160,7 @@ async def insert(
     by an earlier call; ALREADY_EXISTS naming the live candidate with the same email, phone or
     identity document."""
     sql, claim_args = _insert_sql(remember)
-    args = [
-        candidate.id,  # made by the service, so canonical: asyncpg's codec parses the text (uuid_param)
-        *_field_values(candidate),
-        document.hash if document else None,
-        document.last4 if document else None,
-        candidate.version,
-        candidate.create_time,
-        candidate.update_time,
-        *encodings.values(),
-        *claim_args,
-    ]
+    args = [*_inserted_values(candidate, encodings, document), *claim_args]
     for _ in range(ATTEMPTS):
         try:
             status: str = await executor.execute(sql, *args)
@@ -166,6 +172,72 @@ async def insert(
             continue  # the holder was deleted in between: try again
         return status.endswith(" 1")
     raise aborted("CONCURRENT_CHANGE", "candidates with the same contact kept changing; retry")
+
+
+@dataclass(frozen=True)
+class NewCandidate:
+    """A create's row as :func:`insert` takes it, for :func:`insert_many`."""
+
+    candidate: Candidate
+    encodings: Encodings
+    document: IdentityDocument | None
+    remember: Remember | None
+
+
+# insert_many's rows: a candidate's columns, then its request key's (NULL without one).
+_ROWS = INSERTED + tuple(("key_" + name, kind) for name, kind in STORED_KEY_COLUMNS)
+_NO_KEY = (None,) * len(STORED_KEY_COLUMNS)
+# JSON columns travel as text (a list of JSON lists would read as a two-dimensional array).
+_UNNESTED = ", ".join(f"${i}::{'text' if kind == 'jsonb' else kind}[]" for i, (_, kind) in enumerate(_ROWS, start=1))
+_SELECTED = ", ".join(f"{name}::jsonb" if kind == "jsonb" else name for name, kind in INSERTED)
+_JSON_COLUMNS = frozenset(i for i, (_, kind) in enumerate(_ROWS) if kind == "jsonb")
+# The keys first (taken ones are not stored), then the candidates whose key was stored or who have
+# none: one statement, all or nothing, as _INSERT_CLAIMED is for one row.
+_INSERT_MANY = (
+    f"WITH r AS (SELECT * FROM unnest({_UNNESTED}) AS r({', '.join(name for name, _ in _ROWS)})),"
+    f" claim AS ({store_each_sql('r', 'key_')})"
+    f" INSERT INTO candidates ({_INSERTED_COLUMNS}) SELECT {_SELECTED} FROM r"
+    " WHERE key_request_id IS NULL OR (key_scope, key_request_id) IN (SELECT scope, request_id FROM claim)"
+    " RETURNING id"
+)
+# What PostgreSQL refuses a statement for because of a row in it (a duplicate, a constraint, a
+# value), and a deadlock with another group (two replicas' groups taking the same unique values in
+# opposite order): the group writes nothing and each row is written alone, to be answered on its own.
+_REFUSED_FOR_A_ROW = (
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.DataError,
+    asyncpg.TransactionRollbackError,
+)
+
+
+async def insert_many(executor: Executor, rows: Sequence[NewCandidate]) -> set[int]:
+    """Write new candidates (and their request keys) in one statement: the positions of the rows
+    written. Left out: a row whose key was taken by an earlier call, and a row whose key another
+    row of ``rows`` has (its caller, alone, replays the first's response). None is written when
+    PostgreSQL refused the statement because of a row (see ``_REFUSED_FOR_A_ROW``)."""
+    columns: list[list[Any]] = [[] for _ in _ROWS]
+    sent: list[int] = []
+    keys: set[tuple[str, str]] = set()
+    for position, row in enumerate(rows):
+        key = row.remember.key if row.remember else None
+        if key is not None:
+            if (key.scope, key.request_id) in keys:
+                continue
+            keys.add((key.scope, key.request_id))
+        sent.append(position)
+        remember = row.remember
+        values = [
+            *_inserted_values(row.candidate, row.encodings, row.document),
+            *(stored_values(remember.key, remember.response, remember.resource) if remember else _NO_KEY),
+        ]
+        for index, value in enumerate(values):
+            columns[index].append(json_text(value) if index in _JSON_COLUMNS and value is not None else value)
+    try:
+        written = await executor.fetch(_INSERT_MANY, *columns)
+    except _REFUSED_FOR_A_ROW:
+        return set()
+    ids = {str(record[0]) for record in written}
+    return {position for position in sent if rows[position].candidate.id in ids}
 
 
 async def refuse_duplicate(
