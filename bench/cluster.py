@@ -52,6 +52,9 @@ class ServerCounters:
     cpu_seconds: float = 0.0
     # Not from /metrics: the PostgreSQL server's CPU time, read from /proc at the same moment.
     postgres_cpu_seconds: float = 0.0
+    # Group commit (services.common.group_commit): statements, and the rows they wrote together.
+    group_statements: float = 0.0
+    group_rows: float = 0.0
 
     def minus(self, before: ServerCounters) -> ServerCounters:
         keys = set(self.handled) | set(before.handled)
@@ -60,6 +63,8 @@ class ServerCounters:
             {k: v for k, v in delta.items() if v},
             self.cpu_seconds - before.cpu_seconds,
             self.postgres_cpu_seconds - before.postgres_cpu_seconds,
+            self.group_statements - before.group_statements,
+            self.group_rows - before.group_rows,
         )
 
     def plus(self, other: ServerCounters) -> ServerCounters:
@@ -68,6 +73,8 @@ class ServerCounters:
             {k: self.handled.get(k, 0.0) + other.handled.get(k, 0.0) for k in keys},
             self.cpu_seconds + other.cpu_seconds,
             self.postgres_cpu_seconds + other.postgres_cpu_seconds,
+            self.group_statements + other.group_statements,
+            self.group_rows + other.group_rows,
         )
 
     def codes(self, method: str) -> dict[str, int]:
@@ -189,6 +196,10 @@ class ServiceProcess:
                     counters.handled[(method, sample.labels["grpc_code"])] = sample.value
                 elif sample.name == "process_cpu_seconds_total":
                     counters.cpu_seconds = sample.value
+                elif sample.name.endswith("_group_statements_total"):
+                    counters.group_statements += sample.value
+                elif sample.name.endswith("_group_rows_total"):
+                    counters.group_rows += sample.value
         return counters
 
     def stop(self) -> None:

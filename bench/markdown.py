@@ -20,6 +20,12 @@ def per_call(statements: dict[str, Any], key: str) -> str:
     return f"{counted['per_call']:g}" if counted else "-"
 
 
+def grouped(measurement: dict[str, Any]) -> str:
+    """Under load, how many rows each group-commit statement wrote (one at a time it is one)."""
+    rows = measurement.get("rows_per_group_statement", 0.0)
+    return f"; under load {rows:.1f} rows a statement" if rows else ""
+
+
 def table(results: dict[str, Any]) -> str:
     measurements = results["measurements"]
     lines = [
@@ -42,7 +48,7 @@ def table(results: dict[str, Any]) -> str:
             f"| {m['server_cpu_ms_per_request']:.2f} | {m['baseline_cpu_ms_per_request']:.2f} "
             f"| {m['overhead_cpu_ms_per_request']:+.3f}{verdict(m['overhead_goal_met'])} "
             f"| {m['postgres_cpu_ms_per_request']:.2f} (bare {m['baseline_postgres_cpu_ms_per_request']:.2f}) "
-            f"| {per_call(statements, m['key'])} (bare {per_call(statements, m['baseline'])}) |"
+            f"| {per_call(statements, m['key'])} (bare {per_call(statements, m['baseline'])}){grouped(m)} |"
         )
     scale = results.get("scale", {})
     if scale.get("measured"):

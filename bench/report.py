@@ -61,6 +61,8 @@ class Measurement:
     # PostgreSQL CPU time (server and backends) per handled request, and the ceiling's.
     postgres_cpu_ms_per_request: float = 0.0
     baseline_postgres_cpu_ms_per_request: float = 0.0
+    # Rows per statement of the service's group commit under this load (0: it wrote no group).
+    rows_per_group_statement: float = 0.0
     client_outcomes: dict[str, int] = field(default_factory=dict)
     verified: bool = False
     note: str = ""
@@ -94,6 +96,9 @@ class Measurement:
             server_codes=codes,
             server_cpu_ms_per_request=round(1000 * delta.cpu_seconds / handled, 4) if handled else 0.0,
             postgres_cpu_ms_per_request=round(1000 * delta.postgres_cpu_seconds / handled, 4) if handled else 0.0,
+            rows_per_group_statement=round(delta.group_rows / delta.group_statements, 2)
+            if delta.group_statements
+            else 0.0,
             client_outcomes=dict(result.outcomes),
             note=note,
         )

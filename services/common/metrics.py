@@ -119,6 +119,17 @@ class MetricsEndpoint:
 ReadFamilies = Callable[[], Coroutine[Any, Any, list[Metric]]]
 
 
+class ServiceCounters(Collector):
+    """A service's own in-process counters, read at each scrape (no database, so neither cached
+    nor lost when PostgreSQL is down, unlike the business gauges)."""
+
+    def __init__(self, read: Callable[[], Iterable[Metric]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._read()
+
+
 class BusinessCollector(Collector):
     """Business gauges read from PostgreSQL when Prometheus scrapes, so that every replica reports
     the same truth; cached for ``cache_seconds`` so that frequent scrapes never hammer the database.

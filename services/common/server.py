@@ -50,6 +50,8 @@ class Platform:
     pool: asyncpg.Pool
     page_tokens: PageTokens
     request_keys: RequestKeys
+    # Where a service's own collectors go (served on the metrics port with the platform's).
+    registry: CollectorRegistry
     # Long-running jobs a service registers at mount (e.g. competition's audit sealer): started with
     # the server, cancelled on stop before the pool closes.
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
@@ -226,7 +228,7 @@ async def start_service(settings: ServiceSettings, definition: ServiceDefinition
     # Every handler registered through it is wrapped once, here, for the life of the server.
     mounting = cast(aio.Server, MountingServer(server, wrapper))
     secret = settings.page_token_secret.get_secret_value().encode()
-    platform = Platform(settings, pool, PageTokens(secret), RequestKeys(secret))
+    platform = Platform(settings, pool, PageTokens(secret), RequestKeys(secret), registry)
     read_business = definition.mount(mounting, platform)
     if read_business is not None:
         registry.register(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from grpc import aio
-from prometheus_client.core import Metric
 
 from protos.competition.v1 import competition_pb2_grpc
-from services.common.metrics import ReadFamilies
+from services.common.metrics import ReadFamilies, ServiceCounters
 from services.common.server import Platform, ServiceDefinition
 from services.competition.api.business_metrics import read_families
 from services.competition.api.servicer import CompetitionServicer
@@ -25,15 +24,10 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     if settings.audit_sealer_enabled:
         platform.background.append(AuditSealer(platform.pool, settings).run)
 
-    async def families() -> list[Metric]:
-        business = await read_families(
-            platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
-        )
-        # The leaderboard counters ride along with the scrape-time families: the platform hands a
-        # service no registry of its own.
-        return business + servicer.flight_families()
-
-    return families
+    platform.registry.register(ServiceCounters(servicer.flight_families))
+    return lambda: read_families(
+        platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
+    )
 
 
 DEFINITION = ServiceDefinition(

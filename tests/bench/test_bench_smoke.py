@@ -47,6 +47,7 @@ MEASUREMENT_KEYS = {
     "overhead_goal_met",
     "postgres_cpu_ms_per_request",
     "baseline_postgres_cpu_ms_per_request",
+    "rows_per_group_statement",
     "client_outcomes",
     "verified",
     "note",
@@ -103,6 +104,17 @@ def test_every_measured_call_succeeded(results: dict[str, Any]) -> None:
         assert set(m["server_codes"]) == {"OK"}, (key, m["server_codes"])
         assert m["server_codes"]["OK"] >= m["requests"] > 0, key
         assert set(m["client_outcomes"]) <= {"OK", "HTTP 2xx"}, (key, m["client_outcomes"])
+
+
+@pytest.mark.slow
+def test_creates_report_their_group_commit_and_nothing_else_does(results: dict[str, Any]) -> None:
+    """Read from the service's group-commit counters over the measured slices: every create went
+    through a group statement (at least one row each), and no other RPC wrote a group."""
+    for key, m in results["measurements"].items():
+        if m["rpc"] == "CreateCandidate":
+            assert m["rows_per_group_statement"] >= 1.0, key
+        else:
+            assert m["rows_per_group_statement"] == 0.0, key
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ from tests.talent.helpers import EDITOR, individual
 
 @pytest.fixture(scope="module")
 async def service(postgres_url: str) -> AsyncIterator[RunningService]:
-    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url), metrics_cache_seconds=0)
+    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url))
     yield running
     await running.stop(grace=0)
 
