@@ -96,10 +96,12 @@ class GroupWriter(Generic[Row]):
             for _, written in group:
                 written.cancel()
             raise
-        except Exception as error:
+        except BaseException as error:
             for _, written in group:
                 if not written.done():
                     written.set_exception(error)
+            if not isinstance(error, Exception):
+                raise  # the loop is going down (SystemExit, KeyboardInterrupt): so is the flusher
             return
         self.statements += 1
         self.rows += len(group)
