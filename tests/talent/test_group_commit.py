@@ -1,6 +1,6 @@
-"""CreateCandidate's group commit (services.common.group_commit), on a service and database of its
-own: creates that arrive while a create's statement is in flight share the next statement, and each
-still gets the answer it would have got alone.
+"""CreateCandidate's group commit (services.common.group_commit): creates that arrive while a
+create's statement is in flight share the next statement, and each still gets the answer it would
+have got alone.
 
 A transaction that holds ``candidates`` in SHARE mode keeps the first statement in flight (an INSERT
 waits for it) for as long as a test needs, so that what queues behind it is known."""
@@ -14,30 +14,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
-import pytest
 from grpc import aio
 
 from protos.talent.v1 import talent_pb2 as pb
-from protos.talent.v1 import talent_pb2_grpc
 from services.common.server import RunningService
-from services.talent.service import DEFINITION
-from services.talent.settings import TalentSettings
 from tests.monitoring.metric_names import scrape
-from tests.support import auth, create_database, start, status_details
+from tests.support import auth, status_details
 from tests.talent.helpers import EDITOR, individual
-
-
-@pytest.fixture(scope="module")
-async def service(postgres_url: str) -> AsyncIterator[RunningService]:
-    running = await start(TalentSettings, DEFINITION, await create_database(postgres_url))
-    yield running
-    await running.stop(grace=0)
-
-
-@pytest.fixture(scope="module")
-async def stub(service: RunningService) -> AsyncIterator[Any]:
-    async with aio.insecure_channel(f"127.0.0.1:{service.grpc_port}") as channel:
-        yield talent_pb2_grpc.TalentServiceStub(channel)
 
 
 async def metrics(service: RunningService) -> dict[str, float]:
@@ -106,19 +89,28 @@ async def _started(service: RunningService, count: float) -> bool:
     return (await metrics(service))["started"] >= count
 
 
-async def test_creates_that_wait_behind_a_statement_go_together_in_the_next(service: RunningService, stub: Any) -> None:
-    before = await metrics(service)
-    first, calls = await queued_behind_a_held_statement(service, stub, [(individual(), "", None) for _ in range(10)])
+async def test_creates_that_wait_behind_a_statement_go_together_in_the_next(
+    talent_service: RunningService, talent_stub: Any
+) -> None:
+    before = await metrics(talent_service)
+    first, calls = await queued_behind_a_held_statement(
+        talent_service, talent_stub, [(individual(), "", None) for _ in range(10)]
+    )
     created = [await first, *await asyncio.gather(*calls)]
-    after = await metrics(service)
+    after = await metrics(talent_service)
     assert after["rows"] - before["rows"] == 11
     assert after["statements"] - before["statements"] == 2  # the held one alone, then the ten together
     assert len({c.name for c in created}) == 11
     for candidate in created:
-        assert await stub.GetCandidate(pb.GetCandidateRequest(name=candidate.name), metadata=auth(*EDITOR)) == candidate
+        assert (
+            await talent_stub.GetCandidate(pb.GetCandidateRequest(name=candidate.name), metadata=auth(*EDITOR))
+            == candidate
+        )
 
 
-async def test_a_group_refused_for_one_row_answers_every_row_as_alone(service: RunningService, stub: Any) -> None:
+async def test_a_group_refused_for_one_row_answers_every_row_as_alone(
+    talent_service: RunningService, talent_stub: Any
+) -> None:
     """A duplicate in the group: PostgreSQL refuses the group's statement, every row is written
     alone, and only the duplicate is refused, naming the candidate it duplicates. Two calls with one
     request id: one candidate, the same response twice."""
@@ -129,7 +121,9 @@ async def test_a_group_refused_for_one_row_answers_every_row_as_alone(service: R
     request_id = f"group-{uuid.uuid4().hex}"
     others = [individual() for _ in range(3)]
     queued = [(twin, "", None), (copy, "", None), (retried, request_id, None), (retried, request_id, None)]
-    first, calls = await queued_behind_a_held_statement(service, stub, queued + [(c, "", None) for c in others])
+    first, calls = await queued_behind_a_held_statement(
+        talent_service, talent_stub, queued + [(c, "", None) for c in others]
+    )
     await first
     outcomes = await asyncio.gather(*calls, return_exceptions=True)
     pair, (once, again, *rest) = outcomes[:2], outcomes[2:]
@@ -142,39 +136,46 @@ async def test_a_group_refused_for_one_row_answers_every_row_as_alone(service: R
     assert reason == "DUPLICATE_CANDIDATE"
     assert metadata["existing_candidate"] == created[0].name
     assert once == again
-    named = await service.pool.fetchval("SELECT count(*) FROM candidates WHERE display_name = $1", retried.display_name)
+    named = await talent_service.pool.fetchval(
+        "SELECT count(*) FROM candidates WHERE display_name = $1", retried.display_name
+    )
     assert named == 1
     assert [getattr(c, "display_name", c) for c in rest] == [c.display_name for c in others]
 
 
 async def test_a_caller_that_gives_up_while_queued_leaves_the_others_written(
-    service: RunningService, stub: Any
+    talent_service: RunningService, talent_stub: Any
 ) -> None:
     gone = individual()
     stays = [individual(), individual()]
     queued = [(stays[0], "", None), (gone, "", 0.3), (stays[1], "", None)]
-    first, calls = await queued_behind_a_held_statement(service, stub, queued, held_after=0.8)
+    first, calls = await queued_behind_a_held_statement(talent_service, talent_stub, queued, held_after=0.8)
     await first
     kept, gave_up, kept_too = await asyncio.gather(*calls, return_exceptions=True)
     assert isinstance(gave_up, aio.AioRpcError) and gave_up.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert [getattr(c, "display_name", c) for c in (kept, kept_too)] == [c.display_name for c in stays]
     # Its row was not taken into a statement: the call ended before the group's statement began.
     assert (
-        await service.pool.fetchval("SELECT count(*) FROM candidates WHERE display_name = $1", gone.display_name) == 0
+        await talent_service.pool.fetchval("SELECT count(*) FROM candidates WHERE display_name = $1", gone.display_name)
+        == 0
     )
 
 
-async def test_one_request_id_twice_in_a_group_makes_one_candidate(service: RunningService, stub: Any) -> None:
+async def test_one_request_id_twice_in_a_group_makes_one_candidate(
+    talent_service: RunningService, talent_stub: Any
+) -> None:
     """The group writes the first of the two; the second, left out, replays the first's response."""
-    before = await metrics(service)
+    before = await metrics(talent_service)
     retried = individual()
     request_id = f"group-{uuid.uuid4().hex}"
     queued = [(individual(), "", None), (retried, request_id, None), (retried, request_id, None)]
-    first, calls = await queued_behind_a_held_statement(service, stub, queued)
+    first, calls = await queued_behind_a_held_statement(talent_service, talent_stub, queued)
     await first
     _, once, again = await asyncio.gather(*calls)
-    after = await metrics(service)
+    after = await metrics(talent_service)
     assert after["statements"] - before["statements"] == 2
     assert once == again
-    named = await service.pool.fetchval("SELECT count(*) FROM candidates WHERE display_name = $1", retried.display_name)
+    named = await talent_service.pool.fetchval(
+        "SELECT count(*) FROM candidates WHERE display_name = $1", retried.display_name
+    )
     assert named == 1
