@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Generic, TypeVar
 
+import asyncpg
 from prometheus_client.core import CounterMetricFamily, Metric
 
 Row = TypeVar("Row")
@@ -29,6 +30,15 @@ Row = TypeVar("Row")
 # Rows per statement at most: enough to drain the waiting rows of a busy moment in one statement,
 # few enough that one statement stays short.
 MAX_ROWS = 64
+
+# What PostgreSQL refuses a group's statement for because of a row in it (a duplicate, a
+# constraint, a value), and a deadlock with another group (two replicas' groups taking the same
+# rows in opposite order): the statement writes nothing, and each row's caller goes alone.
+REFUSED_FOR_A_ROW = (
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.DataError,
+    asyncpg.TransactionRollbackError,
+)
 
 WriteRows = Callable[[Sequence[Row]], Awaitable[Collection[int]]]
 

@@ -24,7 +24,10 @@ def mount(server: aio.Server, platform: Platform) -> ReadFamilies:
     if settings.audit_sealer_enabled:
         platform.background.append(AuditSealer(platform.pool, settings).run)
 
-    platform.registry.register(ServiceCounters(servicer.flight_families))
+    sheets = servicer.app.sheet_writes
+    platform.registry.register(
+        ServiceCounters(lambda: [*servicer.flight_families(), *sheets.families("competition_sheet", "first sheets")])
+    )
     return lambda: read_families(
         platform.pool, settings.landing_stage_probabilities, settings.landing_unrecorded_probability
     )

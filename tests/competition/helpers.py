@@ -187,6 +187,14 @@ async def assigned_pairs(stub: Any, round_name: str) -> list[tuple[str, str]]:
             return pairs
 
 
+async def open_round(stub: Any, judges: int = 3, entries: int = 3) -> tuple[Contest, list[tuple[str, str]]]:
+    """A contest whose round is OPEN, every judge assigned to every entry; its (judge_id, entry) pairs."""
+    c = await make_contest(stub, entries=entries, judges=judges, round_=round_message(judges_per_entry=judges))
+    await stub.AutoAssign(pb.AutoAssignRequest(round=c.round.name), metadata=admin())
+    await stub.OpenRound(pb.OpenRoundRequest(name=c.round.name), metadata=admin())
+    return c, await assigned_pairs(stub, c.round.name)
+
+
 @asynccontextmanager
 async def fresh_service(postgres_url: str, **overrides: object) -> AsyncIterator[tuple[Any, RunningService]]:
     """A competition server on a database of its own (judges are global, so counts that depend on

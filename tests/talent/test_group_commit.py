@@ -1,16 +1,13 @@
 """CreateCandidate's group commit (services.common.group_commit): creates that arrive while a
 create's statement is in flight share the next statement, and each still gets the answer it would
-have got alone.
-
-A transaction that holds ``candidates`` in SHARE mode keeps the first statement in flight (an INSERT
-waits for it) for as long as a test needs, so that what queues behind it is known."""
+have got alone. The first statement is held in flight by a lock on ``candidates`` (tests.held_statement)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -18,46 +15,14 @@ from grpc import aio
 
 from protos.talent.v1 import talent_pb2 as pb
 from services.common.server import RunningService
-from tests.monitoring.metric_names import scrape
+from tests import held_statement
+from tests.held_statement import group_counters
 from tests.support import auth, status_details
 from tests.talent.helpers import EDITOR, individual
 
 
 async def metrics(service: RunningService) -> dict[str, float]:
-    samples = await asyncio.to_thread(scrape, service.metrics.port)
-    started = sum(
-        value
-        for (name, labels), value in samples.items()
-        if name == "grpc_server_started_total" and ("grpc_method", "CreateCandidate") in labels
-    )
-    return {
-        "started": started,
-        "statements": samples[("talent_candidate_group_statements_total", ())],
-        "rows": samples[("talent_candidate_group_rows_total", ())],
-    }
-
-
-@asynccontextmanager
-async def statement_held(service: RunningService) -> AsyncIterator[None]:
-    """Inside: a create's INSERT waits (the table is held in SHARE mode by another transaction)."""
-    async with service.pool.acquire() as connection, connection.transaction():
-        await connection.execute("LOCK TABLE candidates IN SHARE MODE")
-        yield
-
-
-async def until(condition: Any) -> None:
-    for _ in range(500):
-        if await condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition did not come true within 5 s")
-
-
-async def insert_waiting(service: RunningService) -> bool:
-    waiting = await service.pool.fetchval(
-        "SELECT count(*) FROM pg_locks WHERE relation = 'candidates'::regclass AND NOT granted"
-    )
-    return bool(waiting)
+    return await group_counters(service, "CreateCandidate", "talent_candidate")
 
 
 def create(stub: Any, candidate: pb.Candidate, request_id: str = "", timeout: float | None = None) -> Any:
@@ -72,21 +37,15 @@ async def queued_behind_a_held_statement(
     held_after: float = 0.1,
 ) -> tuple[Any, list[Any]]:
     """The first create (its statement held), and the creates ``queued`` (candidate, request id,
-    deadline) while it was in flight; the statement is let go ``held_after`` seconds after they
-    all started."""
-    before = await metrics(service)
-    async with statement_held(service):
-        first = create(stub, individual())
-        await until(lambda: insert_waiting(service))
-        calls = [create(stub, candidate, request_id, timeout) for candidate, request_id, timeout in queued]
-        await until(lambda: _started(service, before["started"] + 1 + len(queued)))
-        # A started call reaches the group's queue without waiting for anything on the way.
-        await asyncio.sleep(held_after)
-    return first, calls
-
-
-async def _started(service: RunningService, count: float) -> bool:
-    return (await metrics(service))["started"] >= count
+    deadline) while it was in flight."""
+    return await held_statement.queued_behind_a_held_statement(
+        service,
+        "candidates",
+        lambda: metrics(service),
+        lambda: create(stub, individual()),
+        [functools.partial(create, stub, *call) for call in queued],
+        held_after,
+    )
 
 
 async def test_creates_that_wait_behind_a_statement_go_together_in_the_next(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,9 +12,11 @@ import asyncpg
 from google.protobuf.message import Message
 
 from services.common import uow
+from services.common.group_commit import GroupWriter
 from services.common.idempotency import RequestKey
 from services.competition.domain.models import CriterionSpec
 from services.competition.settings import CompetitionSettings
+from services.competition.store import sheets as sheet_store
 from services.competition.store.audit import AuditLog
 
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -68,11 +71,20 @@ class OpenRounds:
         self._seen.pop((contest_id, round_id), None)
 
 
+SheetWrites = GroupWriter[sheet_store.NewSheet]
+
+
 @dataclass(frozen=True)
 class App:
     pool: asyncpg.Pool
     settings: CompetitionSettings
     open_rounds: OpenRounds = field(default_factory=OpenRounds)
+    # Where first sheets write: concurrent judges' sheets share a statement (group commit).
+    sheet_writes: SheetWrites = field(init=False)
+
+    def __post_init__(self) -> None:
+        writes = GroupWriter(functools.partial(sheet_store.write_new_many, self.pool))
+        object.__setattr__(self, "sheet_writes", writes)  # frozen: set once, here
 
 
 async def run(

@@ -6,6 +6,7 @@ import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -14,10 +15,9 @@ from services.common.auth import Caller
 from services.common.db import acquire
 from services.common.errors import DomainError, aborted, not_found
 from services.common.idempotency import RequestKey, replayed
-from services.common.sql import Connection
 from services.common.uow import UnitOfWork
 from services.competition.api import codec
-from services.competition.app.context import App, OpenRounds, run
+from services.competition.app.context import App, run
 from services.competition.app.locks import Lock
 from services.competition.domain import assignment as planner
 from services.competition.domain import setup as rules
@@ -252,13 +252,14 @@ async def submit_score_sheet(
     failed guard writes nothing; the command then reads again and the domain decides on fresh data
     (typically: the round closed → ROUND_NOT_OPEN, the assignment was withdrawn → NOT_ASSIGNED).
 
-    A judge's first sheet in a round this replica has seen OPEN is one statement: the write alone,
-    its guards confirming what the read would have found (see ``first_sheet``)."""
+    A judge's first sheet in a round this replica has seen OPEN is one statement, shared with other
+    judges' first sheets: the write alone, its guards confirming what the read would have found
+    (see ``first_sheet``)."""
     s = submission
+    written = await first_sheet(app, caller, s, key)
+    if written is not None:
+        return written
     async with acquire(app.pool) as connection:
-        written = await first_sheet(connection, app.open_rounds, caller, s, key)
-        if written is not None:
-            return written
         for _ in range(MAX_SHEET_ATTEMPTS):
             context = await sheet_store.scoring_facts(
                 connection, s.contest_id, s.round_id, s.entry_id, caller.subject, key
@@ -273,19 +274,23 @@ async def submit_score_sheet(
             app.open_rounds.saw_open(s.contest_id, s.round_id, context.round_version, context.criteria)
             scoring = round_scoring(context.criteria)
             validate_sheet_values(scoring.criteria, s.values, "scores")
-            written = await write_sheet(
-                connection,
-                caller,
-                s,
-                scoring,
-                round_version=context.round_version,
-                current_version=context.current_version,
-                last_version=context.last_version,
-                key=key,
-            )
-            if written is not None:
+            sheet, response, payload = decided_sheet(caller, s, scoring, context.last_version)
+            try:
+                written_now = await sheet_store.write_submitted(
+                    connection,
+                    sheet,
+                    round_version=context.round_version,
+                    current_version=context.current_version,
+                    actor=caller.subject,
+                    audit_payload=payload,
+                    key=key,
+                    response=response,
+                )
+            except asyncpg.UniqueViolationError:
+                written_now = False  # the version is taken: the read was stale (a concurrent submit of the pair)
+            if written_now:
                 app.open_rounds.saw_scored(s.contest_id, s.round_id, s.entry_id, caller.subject)
-                return written
+                return response
     raise aborted(
         "CONCURRENT_SUBMISSIONS",
         "the sheet kept changing while it was written (concurrent submissions); retry",
@@ -293,9 +298,7 @@ async def submit_score_sheet(
     )
 
 
-async def first_sheet(
-    connection: Connection, open_rounds: OpenRounds, caller: Caller, s: SheetSubmission, key: RequestKey | None
-) -> pb.ScoreSheet | None:
+async def first_sheet(app: App, caller: Caller, s: SheetSubmission, key: RequestKey | None) -> pb.ScoreSheet | None:
     """The sheet written as the judge's first of the pair, without reading first, or None (nothing
     written) when that cannot be confirmed: the caller then reads and decides.
 
@@ -306,8 +309,13 @@ async def first_sheet(
     stands for the rest of
     ``may_score``: every change that would refuse the judge (a declared conflict, new affiliations
     or organisations, leaving the panel) withdraws the assignment in its own transaction, which
-    waits for this write's FOR KEY SHARE of it, and its foreign keys keep the entry and the judge."""
-    remembered = open_rounds.shortcut(s.contest_id, s.round_id, s.entry_id, caller.subject)
+    waits for this write's FOR KEY SHARE of it, and its foreign keys keep the entry and the judge.
+
+    The write goes with the first sheets of other judges that arrive meanwhile, in one statement
+    (store.sheets.write_new_many). No connection is held while it waits. A sheet the group did not
+    write goes the long way, which answers it as if it had been alone: a replay, a correction, a
+    refusal, or the sheet written."""
+    remembered = app.open_rounds.shortcut(s.contest_id, s.round_id, s.entry_id, caller.subject)
     if remembered is None:
         return None
     scoring = round_scoring(remembered.criteria)
@@ -315,36 +323,21 @@ async def first_sheet(
         validate_sheet_values(scoring.criteria, s.values, "scores")
     except DomainError:
         return None  # refused, if at all, after the read: a closed round is reported before bad values
-    written = await write_sheet(
-        connection,
-        caller,
-        s,
-        scoring,
-        round_version=remembered.version,
-        current_version=None,
-        last_version=None,
-        key=key,
-    )
-    if written is None:
-        open_rounds.forget(s.contest_id, s.round_id)
-    else:
-        open_rounds.saw_scored(s.contest_id, s.round_id, s.entry_id, caller.subject)
-    return written
+    sheet, response, payload = decided_sheet(caller, s, scoring, None)
+    new = sheet_store.NewSheet(sheet, remembered.version, caller.subject, payload, key, response)
+    if not await app.sheet_writes.write(new):
+        app.open_rounds.forget(s.contest_id, s.round_id)
+        return None
+    app.open_rounds.saw_scored(s.contest_id, s.round_id, s.entry_id, caller.subject)
+    return response
 
 
-async def write_sheet(
-    connection: Connection,
-    caller: Caller,
-    s: SheetSubmission,
-    scoring: RoundScoring,
-    *,
-    round_version: int,
-    current_version: int | None,
-    last_version: int | None,
-    key: RequestKey | None,
-) -> pb.ScoreSheet | None:
-    """Score the values (already validated against the round's criteria) and write the sheet as the
-    next version of the pair; None when a guard found the facts changed (nothing written)."""
+def decided_sheet(
+    caller: Caller, s: SheetSubmission, scoring: RoundScoring, last_version: int | None
+) -> tuple[ScoreSheet, pb.ScoreSheet, dict[str, Any]]:
+    """The sheet of values already validated against the round's criteria, scored, as the pair's
+    next version; with its response (built before the write, which stores it with the request id)
+    and its audit payload."""
     total = float(scoring.scorer.score(s.values))  # sheet_score, with the round's scorer
     sheet = ScoreSheet(
         contest_id=s.contest_id,
@@ -357,8 +350,6 @@ async def write_sheet(
         version=(last_version or 0) + 1,
         submit_time=datetime.now(UTC),
     )
-    # Built before the write, so that the write stores it with the request id.
-    response = codec.sheet_to_proto(sheet, scoring.keys)
     payload = {
         "contest": s.contest_id,
         "round": s.round_id,
@@ -369,17 +360,4 @@ async def write_sheet(
         "scores": {name: repr(value) for name, value in sorted(s.values.items())},
         "total": repr(total),
     }
-    try:
-        written = await sheet_store.write_submitted(
-            connection,
-            sheet,
-            round_version=round_version,
-            current_version=current_version,
-            actor=caller.subject,
-            audit_payload=payload,
-            key=key,
-            response=response,
-        )
-    except asyncpg.UniqueViolationError:
-        written = False  # the version is taken: the read was stale (a concurrent submit of the pair)
-    return response if written else None
+    return sheet, codec.sheet_to_proto(sheet, scoring.keys), payload

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from services.common.idempotency import RequestKey, store_sql, store_statement
+from services.common.db import json_text
+from services.common.group_commit import REFUSED_FOR_A_ROW
+from services.common.idempotency import (
+    STORED_KEY_COLUMNS,
+    RequestKey,
+    store_each_sql,
+    store_sql,
+    store_statement,
+    stored_values,
+)
 from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where
 from services.competition.domain.audit import payload_text
@@ -193,6 +202,108 @@ async def write_submitted(
         args += values
     row = await connection.fetchval(_WRITE_KEYED if key is not None else _WRITE, *args)
     return bool(row)
+
+
+@dataclass(frozen=True)
+class NewSheet:
+    """A pair's first sheet, decided on the round as remembered OPEN at ``round_version``, as
+    :func:`write_new_many` takes it: ``write_submitted``'s arguments with no current sheet."""
+
+    sheet: ScoreSheet
+    round_version: int
+    actor: str
+    audit_payload: Mapping[str, Any]
+    key: RequestKey | None
+    response: Any
+
+
+Pair = tuple[str, str, str, str]  # (contest, round, entry, judge): whose sheet it is
+
+# write_new_many's rows: a sheet's write_submitted parameters, then its request key's (NULL without
+# one). Scores travel as JSON text (a list of JSON objects would not bind to one jsonb[] column).
+_NEW_ROWS = (
+    ("contest_id", "text"),
+    ("round_id", "text"),
+    ("entry_id", "text"),
+    ("judge_id", "text"),
+    ("round_version", "int"),
+    ("scores", "text"),
+    ("comment", "text"),
+    ("total", "float8"),
+    ("version", "int"),
+    ("submit_time", "timestamptz"),
+    ("actor", "text"),
+    ("payload", "text"),
+    *(("key_" + name, kind) for name, kind in STORED_KEY_COLUMNS),
+)
+_NO_KEY = (None,) * len(STORED_KEY_COLUMNS)
+_PAIR = "contest_id, round_id, entry_id, judge_id"
+# write_submitted's statement for many first sheets: the guards row by row, locked in the order a
+# withdrawal locks assignments (round, entry, judge), so that a group and a withdrawal of several of
+# its assignments wait for each other, never deadlock; the keys stored, the sheets of the rows that
+# passed inserted (a pair already scored is not), then their history rows and audit records.
+_WRITE_NEW_MANY = (
+    "WITH r AS (SELECT * FROM unnest("
+    + ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(_NEW_ROWS, start=1))
+    + f") AS r({', '.join(name for name, _ in _NEW_ROWS)})),"
+    " guard AS (SELECT r.* FROM r JOIN rounds o ON o.contest_id = r.contest_id AND o.id = r.round_id"
+    " AND o.state = 'OPEN' AND o.version = r.round_version"
+    " JOIN assignments a ON a.contest_id = r.contest_id AND a.round_id = r.round_id"
+    " AND a.entry_id = r.entry_id AND a.judge_id = r.judge_id"
+    " ORDER BY r.contest_id, r.round_id, r.entry_id, r.judge_id FOR SHARE OF o FOR KEY SHARE OF a),"
+    f" claim AS ({store_each_sql('guard', 'key_')}),"
+    " passed AS (SELECT * FROM guard"
+    " WHERE key_request_id IS NULL OR (key_scope, key_request_id) IN (SELECT scope, request_id FROM claim)),"
+    f" sheet AS (INSERT INTO score_sheets ({_PAIR}, scores, comment, total, version, submit_time)"
+    f" SELECT {_PAIR}, scores::jsonb, comment, total, version, submit_time FROM passed"
+    f" ON CONFLICT ({_PAIR}) DO NOTHING RETURNING {_PAIR}),"
+    " written AS (SELECT passed.* FROM passed JOIN sheet USING (contest_id, round_id, entry_id, judge_id)),"
+    f" history AS (INSERT INTO score_sheet_versions ({_PAIR}, version, scores, comment, total, submitted_by,"
+    f" submit_time) SELECT {_PAIR}, version, scores::jsonb, comment, total, judge_id, submit_time FROM written),"
+    " audit AS (INSERT INTO audit_log (occurred_at, actor, action, payload)"
+    " SELECT submit_time, actor, 'sheet.submitted', payload FROM written)"
+    f" SELECT {_PAIR} FROM written"
+)
+
+
+async def write_new_many(executor: Executor, sheets: Sequence[NewSheet]) -> set[int]:
+    """Write first sheets in one statement, each as :func:`write_submitted` would alone: the
+    positions of those written. Left out: a sheet whose guard failed or whose key was taken (as
+    alone), a pair already scored, and a sheet whose pair or key another of ``sheets`` has (alone,
+    after the first, it would be a correction or a replay). None is written when PostgreSQL refused
+    the statement because of one sheet (``REFUSED_FOR_A_ROW``: say the pair's version 1 is taken in
+    its history), and every caller then goes its own way."""
+    columns: list[list[Any]] = [[] for _ in _NEW_ROWS]
+    sent: dict[Pair, int] = {}
+    keys: set[tuple[str, str]] = set()
+    for position, new in enumerate(sheets):
+        sheet = new.sheet
+        pair = (sheet.contest_id, sheet.round_id, sheet.entry_id, sheet.judge_id)
+        key = new.key
+        if pair in sent or (key is not None and (key.scope, key.request_id) in keys):
+            continue
+        sent[pair] = position
+        if key is not None:
+            keys.add((key.scope, key.request_id))
+        values = (
+            *pair,
+            new.round_version,
+            json_text(dict(sheet.scores)),
+            sheet.comment,
+            sheet.total,
+            sheet.version,
+            sheet.submit_time,
+            new.actor,
+            payload_text(new.audit_payload),
+            *(stored_values(key, new.response, None) if key is not None else _NO_KEY),
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    try:
+        written = await executor.fetch(_WRITE_NEW_MANY, *columns)
+    except REFUSED_FOR_A_ROW:
+        return set()
+    return {sent[(r["contest_id"], r["round_id"], r["entry_id"], r["judge_id"])] for r in written}
 
 
 async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[ScoreSheet]:

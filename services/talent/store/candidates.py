@@ -15,6 +15,7 @@ import asyncpg
 
 from services.common.db import json_text
 from services.common.errors import aborted, already_exists, not_found
+from services.common.group_commit import REFUSED_FOR_A_ROW
 from services.common.idempotency import STORED_KEY_COLUMNS, RequestKey, store_each_sql, store_sql, stored_values
 from services.common.pagination import literal_limit
 from services.common.sql import Connection, Executor, Where, uuid_param
@@ -200,21 +201,13 @@ _INSERT_MANY = (
     " WHERE key_request_id IS NULL OR (key_scope, key_request_id) IN (SELECT scope, request_id FROM claim)"
     " RETURNING id"
 )
-# What PostgreSQL refuses a statement for because of a row in it (a duplicate, a constraint, a
-# value), and a deadlock with another group (two replicas' groups taking the same unique values in
-# opposite order): the group writes nothing and each row is written alone, to be answered on its own.
-_REFUSED_FOR_A_ROW = (
-    asyncpg.IntegrityConstraintViolationError,
-    asyncpg.DataError,
-    asyncpg.TransactionRollbackError,
-)
 
 
 async def insert_many(executor: Executor, rows: Sequence[NewCandidate]) -> set[int]:
     """Write new candidates (and their request keys) in one statement: the positions of the rows
     written. Left out: a row whose key was taken by an earlier call, and a row whose key another
     row of ``rows`` has (its caller, alone, replays the first's response). None is written when
-    PostgreSQL refused the statement because of a row (see ``_REFUSED_FOR_A_ROW``)."""
+    PostgreSQL refused the statement because of a row (see ``REFUSED_FOR_A_ROW``)."""
     columns: list[list[Any]] = [[] for _ in _ROWS]
     sent: list[int] = []
     keys: set[tuple[str, str]] = set()
@@ -234,7 +227,7 @@ async def insert_many(executor: Executor, rows: Sequence[NewCandidate]) -> set[i
             columns[index].append(json_text(value) if index in _JSON_COLUMNS and value is not None else value)
     try:
         written = await executor.fetch(_INSERT_MANY, *columns)
-    except _REFUSED_FOR_A_ROW:
+    except REFUSED_FOR_A_ROW:
         return set()
     ids = {str(record[0]) for record in written}
     return {position for position in sent if rows[position].candidate.id in ids}
