@@ -107,11 +107,11 @@ def test_every_measured_call_succeeded(results: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_creates_report_their_group_commit_and_nothing_else_does(results: dict[str, Any]) -> None:
-    """Read from the service's group-commit counters over the measured slices: every create went
-    through a group statement (at least one row each), and no other RPC wrote a group."""
+def test_creates_and_sheets_report_their_group_commit_and_nothing_else_does(results: dict[str, Any]) -> None:
+    """Read from the services' group-commit counters over the measured slices: creates and first
+    sheets went through group statements (at least one row each), and no other RPC wrote a group."""
     for key, m in results["measurements"].items():
-        if m["rpc"] == "CreateCandidate":
+        if m["rpc"] in {"CreateCandidate", "SubmitScoreSheet"}:
             assert m["rows_per_group_statement"] >= 1.0, key
         else:
             assert m["rows_per_group_statement"] == 0.0, key
