@@ -2,16 +2,18 @@
 
 Under load most of what one INSERT costs is per statement, not per row: a round trip through the
 driver and the event loop, and in PostgreSQL a transaction and its commit. So a command whose whole
-write is one row hands that row to a :class:`GroupWriter`. While the group's statement is in flight,
-the rows that arrive wait, and go together in the next one; a row that arrives when nothing is in
-flight goes at once, alone. Nothing waits for a timer, so a lone call is not slowed.
+write is one statement hands that statement's row to a :class:`GroupWriter` (talent's creates, the
+competition's first score sheets). While the group's statement is in flight, the rows that arrive
+wait, and go together in the next one; a row that arrives when nothing is in flight goes at once,
+alone. Nothing waits for a timer, so a lone call is not slowed.
 
-A row the group did not write is reported as such, and its caller writes it alone, exactly as it
-would without a group. The group's statement leaves a row out when the row's request key was taken,
-and writes nothing at all when PostgreSQL refused the statement because of one of its rows (a
-duplicate, a constraint): then every row goes alone, and each refusal is answered, for the row that
-caused it, by the statement that would have answered it without the group. Any other failure (the
-database unreachable, a timeout) is every waiting caller's failure, as it would have been theirs.
+A row the group did not write is reported as such, and its caller goes on as it would without a
+group (a create writes its row alone; a sheet reads, decides and writes). The group's statement
+leaves a row out when the row's request key was taken, and writes nothing at all when PostgreSQL
+refused the statement because of one of its rows (a duplicate, a constraint): then every row goes
+alone, and each refusal is answered, for the row that caused it, by the statement that would have
+answered it without the group. Any other failure (the database unreachable, a timeout) is every
+waiting caller's failure, as it would have been theirs.
 
 Use from one event loop.
 """
