@@ -73,10 +73,14 @@ class LoggedPool:
             finally:
                 connection.remove_query_logger(log)
 
+    # As asyncpg.Pool's (what the sheets' group commit runs its statements with).
     async def fetch(self, query: str, *args: Any) -> list[Any]:
-        """As ``asyncpg.Pool.fetch`` (what the sheets' group commit runs its statement with)."""
         async with self.acquire() as connection:
             return list(await connection.fetch(query, *args))
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        async with self.acquire() as connection:
+            return await connection.fetchval(query, *args)
 
 
 def submit(stub: Any, c: Contest, judge_id: str, entry: str, **values: float) -> Any:

@@ -151,7 +151,7 @@ _WRITE_KEYED = _write_sql(f" stored AS ({store_sql(_KEY_PARAM, 'guard')}),", "st
 
 
 async def write_submitted(
-    connection: Connection,
+    connection: Executor,
     sheet: ScoreSheet,
     *,
     round_version: int,
@@ -273,6 +273,10 @@ async def write_new_many(executor: Executor, sheets: Sequence[NewSheet]) -> set[
     after the first, it would be a correction or a replay). None is written when PostgreSQL refused
     the statement because of one sheet (``REFUSED_FOR_A_ROW``: say the pair's version 1 is taken in
     its history), and every caller then goes its own way."""
+    if len(sheets) == 1:
+        # Alone, by write_submitted's statement: PostgreSQL plans and runs it for less than the
+        # group's (no unnest, no sort, no joins to it), and most sheets are alone but under load.
+        return await _write_one(executor, sheets[0])
     columns: list[list[Any]] = [[] for _ in _NEW_ROWS]
     sent: dict[Pair, int] = {}
     keys: set[tuple[str, str]] = set()
@@ -304,6 +308,23 @@ async def write_new_many(executor: Executor, sheets: Sequence[NewSheet]) -> set[
     except REFUSED_FOR_A_ROW:
         return set()
     return {sent[(r["contest_id"], r["round_id"], r["entry_id"], r["judge_id"])] for r in written}
+
+
+async def _write_one(executor: Executor, new: NewSheet) -> set[int]:
+    try:
+        written = await write_submitted(
+            executor,
+            new.sheet,
+            round_version=new.round_version,
+            current_version=None,
+            actor=new.actor,
+            audit_payload=new.audit_payload,
+            key=new.key,
+            response=new.response,
+        )
+    except REFUSED_FOR_A_ROW:
+        return set()
+    return {0} if written else set()
 
 
 async def for_round(executor: Executor, contest_id: str, round_id: str) -> list[ScoreSheet]:
