@@ -208,6 +208,11 @@ async def insert_many(executor: Executor, rows: Sequence[NewCandidate]) -> set[i
     written. Left out: a row whose key was taken by an earlier call, and a row whose key another
     row of ``rows`` has (its caller, alone, replays the first's response). None is written when
     PostgreSQL refused the statement because of a row (see ``REFUSED_FOR_A_ROW``)."""
+    if len(rows) == 1:
+        # Alone, by insert's statement: PostgreSQL runs it for less than the group's (no unnest),
+        # and most creates are alone but under load. Its refusal (a duplicate) is the row's own.
+        row = rows[0]
+        return {0} if await insert(executor, row.candidate, row.encodings, row.document, row.remember) else set()
     columns: list[list[Any]] = [[] for _ in _ROWS]
     sent: list[int] = []
     keys: set[tuple[str, str]] = set()
