@@ -15,14 +15,17 @@ import grpc
 from grpc import aio
 
 from protos.competition.v1 import competition_pb2 as pb
+from protos.competition.v1 import competition_pb2_grpc
 from services.common.auth import Caller
 from services.common.server import RunningService
 from services.competition.app import judging
 from services.competition.app.context import App
+from services.competition.service import DEFINITION
 from services.competition.settings import CompetitionSettings
 from tests import held_statement
 from tests.competition.helpers import Contest, admin, judge_auth, open_round, scores
 from tests.held_statement import group_counters
+from tests.support import start
 
 Sheet = tuple[str, str]  # (judge_id, entry name)
 
@@ -192,3 +195,73 @@ async def test_a_judge_who_gives_up_while_queued_leaves_the_others_written(
     assert await history(competition_service, c, gone) == []
     for sheet in (stays, stays_too):
         assert len(await history(competition_service, c, sheet)) == 1
+
+
+async def test_judges_scoring_through_two_replicas_while_conflicts_withdraw_pairs_leave_every_sheet_accounted_for(
+    competition_service: RunningService, competition_stub: Any
+) -> None:
+    """Many first sheets at once through two replicas on one database (so groups form in both, and
+    meet in PostgreSQL), some pairs scored twice (once through each replica), while judges declare
+    conflicts that withdraw some pairs. Nothing deadlocks or is refused but the withdrawn pairs,
+    and the database accounts for every answer: each pair's versions run 1..n, each answered sheet
+    is its version in the history, each history row has its audit record, and the current sheets
+    are exactly the scored pairs still assigned."""
+    url = competition_service.settings.database_url
+    assert url is not None
+    other = await start(CompetitionSettings, DEFINITION, url.get_secret_value())
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{other.grpc_port}") as channel:
+            other_stub = competition_pb2_grpc.CompetitionServiceStub(channel)
+            c, pairs = await open_round(competition_stub, judges=6, entries=8)
+            for stub, sheet in ((competition_stub, pairs[0]), (other_stub, pairs[1])):
+                await submit(stub, c, sheet)  # each replica reads the round OPEN once
+            rest = pairs[2:]
+            twice = set(rest[::7])
+            conflicted = set(rest[3::11]) - twice
+            stubs = (competition_stub, other_stub)
+            sheets = [(stubs[i % 2], s) for i, s in enumerate(rest)]
+            sheets += [(stubs[(i + 1) % 2], s) for i, s in enumerate(rest) if s in twice]
+            # The declarations start among the sheets, so that withdrawals meet groups in flight.
+            declarations = iter(sorted(conflicted))
+            sheet_calls: list[Any] = []
+            conflicts: list[Any] = []
+            for i, (stub, sheet) in enumerate(sheets):
+                sheet_calls.append(submit(stub, c, sheet, technology=1 + i % 10))
+                if i % 12 == 6 and (declared := next(declarations, None)) is not None:
+                    judge_id, entry = declared
+                    request = pb.DeclareConflictRequest(entry=entry, reason="曾任该团队顾问")
+                    conflicts.append(
+                        asyncio.ensure_future(stub.DeclareConflict(request, metadata=judge_auth(judge_id)))
+                    )
+            assert len(conflicts) == len(conflicted)
+            answers = await asyncio.gather(*sheet_calls, return_exceptions=True)
+            await asyncio.gather(*conflicts)  # a declaration never fails (no deadlock with a group)
+    finally:
+        await other.stop(grace=0)
+
+    answered: dict[Sheet, list[pb.ScoreSheet]] = {}
+    for (_, sheet), answer in zip(sheets, answers, strict=True):
+        if isinstance(answer, pb.ScoreSheet):
+            answered.setdefault(sheet, []).append(answer)
+        else:
+            assert isinstance(answer, aio.AioRpcError), answer
+            assert sheet in conflicted, (sheet, answer.code(), answer.details())
+    for sheet in set(rest) - conflicted:
+        assert len(answered[sheet]) == (2 if sheet in twice else 1), sheet
+    for sheet in rest:
+        # The history holds the pair's versions 1..n, and they are exactly the sheets answered (a
+        # withdrawn pair's refused sheet wrote nothing).
+        versions = await history(competition_service, c, sheet)
+        assert [v for v, _ in versions] == list(range(1, len(versions) + 1)), sheet
+        assert sorted((s.version, s.total) for s in answered.get(sheet, [])) == versions, sheet
+    rows = await competition_service.pool.fetchval(
+        "SELECT count(*) FROM score_sheet_versions WHERE contest_id = $1", c.id
+    )
+    assert len(await audited(competition_service, c)) == rows
+    current = {
+        (r["judge_id"], f"{c.contest.name}/entries/{r['entry_id']}")
+        for r in await competition_service.pool.fetch(
+            "SELECT judge_id, entry_id FROM score_sheets WHERE contest_id = $1", c.id
+        )
+    }
+    assert current == set(pairs) - conflicted
